@@ -1,0 +1,45 @@
+# cnnbook: the two commands of the README's quickstart, and the chores behind them.
+#   make lab    open the book in JupyterLab (creates .venv on first use)
+#   make test   run every test, notebooks included (creates or refreshes .venv)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+MIN_PYTHON := 3.10
+# Re-install whenever the list of dependencies changes.
+STAMP  := $(VENV)/.cnnbook-installed
+
+.DEFAULT_GOAL := help
+.PHONY: help lab test venv check-python strip-outputs clean
+
+help:
+	@echo "make lab            open the book in JupyterLab"
+	@echo "make test           run every test (unit, checkers, notebooks)"
+	@echo "make strip-outputs  remove outputs from every committed notebook"
+	@echo "make clean          remove .venv and build products"
+
+check-python:
+	@$(PYTHON) tools/require_python.py $(MIN_PYTHON) || { \
+	  echo "error: cnnbook needs Python $(MIN_PYTHON) or newer; '$(PYTHON)' is $$($(PYTHON) -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || echo 'not runnable')." >&2; \
+	  echo "       Install a newer Python and run: make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; exit 1; }
+
+$(PY): | check-python
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[course,test]"
+	@touch $@
+
+venv: check-python $(STAMP)
+
+lab: venv
+	$(PY) -m cnnbook lab
+
+test: venv
+	$(PY) -m pytest
+
+strip-outputs: venv
+	$(PY) tools/strip_outputs.py chapters solutions exercises
+
+clean:
+	rm -rf $(VENV) _build .pytest_cache
