@@ -8,6 +8,8 @@ PY     := $(VENV)/bin/python
 MIN_PYTHON := 3.10
 # Re-install whenever the list of dependencies changes.
 STAMP  := $(VENV)/.cnnbook-installed
+# Extra options for `cnnbook lab`, e.g. make lab LAB_ARGS="--no-browser --port 9000"
+LAB_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test venv check-python strip-outputs clean
@@ -33,7 +35,7 @@ $(STAMP): pyproject.toml | $(PY)
 venv: check-python $(STAMP)
 
 lab: venv
-	$(PY) -m cnnbook lab
+	$(PY) -m cnnbook lab $(LAB_ARGS)
 
 test: venv
 	$(PY) -m pytest

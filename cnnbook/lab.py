@@ -48,6 +48,8 @@ def run_lab(root: str, preferred_port: int, open_browser: bool = True) -> int:
         f"--ServerApp.open_browser={open_browser}",
         f"--LabApp.default_url=/lab/tree/{FIRST_PAGE.as_posix()}",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
+        command.append("--ServerApp.allow_root=True")
     try:
         return subprocess.call(command, cwd=root_path, env=os.environ.copy())
     except KeyboardInterrupt:

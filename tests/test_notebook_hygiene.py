@@ -1,0 +1,70 @@
+"""Committed notebooks carry no outputs, and the strip tool removes them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+
+NOTEBOOK_FOLDERS = ("chapters", "solutions", "exercises")
+
+
+def committed_notebooks():
+    """Every notebook of the book's folders (checkpoints excluded), tracked by git or not yet."""
+    return sorted(
+        path for folder in NOTEBOOK_FOLDERS for path in (REPO_ROOT / folder).rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in path.parts
+    )
+
+
+def test_there_are_notebooks_to_check():
+    assert any(p.name == "index.ipynb" for p in committed_notebooks())
+
+
+@pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
+def test_committed_notebook_has_no_outputs(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    dirty = [
+        index for index, cell in enumerate(notebook["cells"])
+        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; run `make strip-outputs`"
+    assert "widgets" not in notebook.get("metadata", {}), f"{path.name}: saved widget state; run `make strip-outputs`"
+    assert notebook["metadata"].get("kernelspec", {}).get("name") == "python3"
+
+
+def _notebook_with_outputs() -> dict:
+    return {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# Title"},
+            {
+                "cell_type": "code", "execution_count": 7, "metadata": {"scrolled": True}, "source": "1 + 1",
+                "outputs": [{"output_type": "execute_result", "execution_count": 7, "data": {"text/plain": "2"}, "metadata": {}}],
+            },
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                     "widgets": {"application/vnd.jupyter.widget-state+json": {}}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+
+
+def test_strip_outputs_removes_outputs_and_keeps_sources(tmp_path):
+    path = tmp_path / "dirty.ipynb"
+    path.write_text(json.dumps(_notebook_with_outputs()), encoding="utf-8")
+
+    first = subprocess.run([sys.executable, "tools/strip_outputs.py", str(tmp_path)], cwd=REPO_ROOT,
+                           capture_output=True, text=True, check=True)
+    cleaned = json.loads(path.read_text(encoding="utf-8"))
+    code = cleaned["cells"][1]
+    assert code["outputs"] == [] and code["execution_count"] is None and code["source"] == "1 + 1"
+    assert "widgets" not in cleaned["metadata"] and "scrolled" not in code["metadata"]
+    assert cleaned["cells"][0]["source"] == "# Title"
+    assert "1 notebook(s) changed" in first.stdout
+
+    second = subprocess.run([sys.executable, "tools/strip_outputs.py", str(tmp_path)], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=True)
+    assert "0 notebook(s) changed" in second.stdout
