@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO_ROOT
+from paths import REPO_ROOT
 
 NOTEBOOK_FOLDERS = ("chapters", "solutions", "exercises")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO_ROOT
+from paths import REPO_ROOT
 
 FAKE_OLD_PYTHON = """#!/bin/sh
 # Answers like Python 3.8 would: too old for tools/require_python.py, and 3.8.18 when asked its version.
