@@ -15,9 +15,26 @@ from .sizes import conv_output_size  # noqa: E402
 from .spatial import rot180  # noqa: E402
 from .signal import convolve2d, correlate2d, correlate2d_reference  # noqa: E402
 from .gradcheck import numerical_gradient, rel_error  # noqa: E402
-# [autodiff]
-# [conv]
-# [pool]
-# [activations]
+from .autodiff import Value, computational_graph, topological_order  # noqa: E402
+from .graph_drawing import draw_graph, graph_layout  # noqa: E402
+from .conv import conv2d, conv2d_backward  # noqa: E402
+from .conv_reference import conv2d_backward_reference, conv2d_reference  # noqa: E402
+from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward  # noqa: E402
+from .pool_reference import (  # noqa: E402
+    avg_pool2d_backward_reference,
+    avg_pool2d_reference,
+    max_pool2d_backward_reference,
+    max_pool2d_reference,
+)
+from .activations import (  # noqa: E402
+    leaky_relu,
+    leaky_relu_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    tanh,
+    tanh_backward,
+)
 
 __version__ = "0.1.0"

@@ -1,0 +1,298 @@
+"""How fast is cnnbook's convolution? ``python -m cnnbook.bench [--repeat N] [--workloads A,B] [--quick]``.
+
+Times one forward and one backward pass of a convolutional layer (float32) for
+the book's layers, side by side with
+
+* the from-scratch approach most courses teach: whole-batch im2col in NumPy;
+* PyTorch on the CPU (``conv2d`` with autograd's backward), when it is installed;
+
+and, when cnnbook has pooling, a 2x2 stride-2 pooling layer on the conv outputs.
+The implementations take turns call by call (round-robin), so a noisy machine
+slows them all alike; the table gives median times. ``ratio`` is
+``other time / cnnbook time``: above 1 means cnnbook is faster. The machine's
+float32 matrix-product speed (sgemm) is printed as the ceiling for GFLOP/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable, NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+import cnnbook as cb
+
+
+class Workload(NamedTuple):
+    name: str
+    x_shape: tuple
+    w_shape: tuple
+    stride: int
+    padding: int
+
+    def flops(self) -> float:
+        """Multiply-adds x 2 of the forward pass, the input gradient and the weight gradient."""
+        N, _, H, W = self.x_shape
+        K, C, R, S = self.w_shape
+        P = cb.conv_output_size(H, R, self.stride, self.padding)
+        Q = cb.conv_output_size(W, S, self.stride, self.padding)
+        return 3 * 2.0 * N * K * P * Q * C * R * S
+
+
+WORKLOADS = {
+    w.name: w
+    for w in [
+        Workload("LeNet conv1", (64, 1, 28, 28), (6, 1, 5, 5), 1, 0),
+        Workload("LeNet conv2", (64, 6, 12, 12), (16, 6, 5, 5), 1, 0),
+        Workload("CIFAR 3x3", (64, 64, 32, 32), (64, 64, 3, 3), 1, 1),
+        Workload("digits 3x3", (256, 1, 8, 8), (16, 1, 3, 3), 1, 1),
+    ]
+}
+QUICK = Workload("tiny", (4, 2, 8, 8), (3, 2, 3, 3), 1, 1)
+
+Step = Callable[[], object]
+
+
+# --- the from-scratch NumPy approach ------------------------------------------------
+
+
+def numpy_im2col(x, R, S, stride, padding):
+    """``x`` ``(N, C, H, W)`` -> ``col`` ``(N*P*Q, C*R*S)``: one row per window, for the whole batch."""
+    xpad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = sliding_window_view(xpad, (R, S), axis=(2, 3))[:, :, ::stride, ::stride]  # (N, C, P, Q, R, S)
+    N, C, P, Q = windows.shape[:4]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * P * Q, C * R * S), (P, Q)
+
+
+def numpy_col2im(dcol, x_shape, R, S, stride, padding, P, Q):
+    """The transpose of :func:`numpy_im2col`: add each window's gradient back onto the image."""
+    N, C, H, W = x_shape
+    dcol = dcol.reshape(N, P, Q, C, R, S).transpose(0, 3, 4, 5, 1, 2)  # (N, C, R, S, P, Q)
+    dxpad = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dcol.dtype)
+    for r in range(R):
+        for s in range(S):
+            dxpad[:, :, r : r + stride * P : stride, s : s + stride * Q : stride] += dcol[:, :, r, s]
+    return dxpad[:, :, padding : padding + H, padding : padding + W]
+
+
+def numpy_conv_step(x, w, b, dy, stride, padding) -> Step:
+    K, _, R, S = w.shape
+    w_matrix = w.reshape(K, -1)
+
+    def step():
+        col, (P, Q) = numpy_im2col(x, R, S, stride, padding)
+        y = (col @ w_matrix.T + b).reshape(x.shape[0], P, Q, K).transpose(0, 3, 1, 2)
+        dy_matrix = dy.transpose(0, 2, 3, 1).reshape(-1, K)
+        dw = (dy_matrix.T @ col).reshape(w.shape)
+        db = dy_matrix.sum(axis=0)
+        dx = numpy_col2im(dy_matrix @ w_matrix, x.shape, R, S, stride, padding, P, Q)
+        return y, dx, dw, db
+
+    return step
+
+
+def numpy_pool_step(kind, x, dy) -> Step:
+    """2x2 stride-2 pooling, forward and backward, by reshaping ``x`` (its height and width must be even)."""
+    N, C, H, W = x.shape
+    P, Q = H // 2, W // 2
+    assert (2 * P, 2 * Q) == (H, W), "numpy_pool_step needs an even height and width"
+
+    def step():
+        windows = x.reshape(N, C, P, 2, Q, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, P, Q, 4)
+        if kind == "max":
+            y = windows.max(axis=-1)
+            dx_windows = (np.arange(4) == windows.argmax(axis=-1)[..., None]) * dy[..., None]
+        else:
+            y = windows.mean(axis=-1)
+            dx_windows = np.repeat(dy[..., None] / 4, 4, axis=-1)
+        dx = dx_windows.reshape(N, C, P, Q, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H, W)
+        return y, dx
+
+    return step
+
+
+# --- PyTorch ------------------------------------------------------------------------
+
+
+def torch_module():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def torch_conv_step(torch, x, w, b, dy, stride, padding) -> Step:
+    tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+    tdy = torch.from_numpy(dy)
+
+    def step():
+        for tensor in (tx, tw, tb):
+            tensor.grad = None
+        torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding).backward(tdy)
+        return tx.grad, tw.grad, tb.grad
+
+    return step
+
+
+def torch_pool_step(torch, kind, x, dy) -> Step:
+    tx, tdy = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dy)
+    pool = torch.nn.functional.max_pool2d if kind == "max" else torch.nn.functional.avg_pool2d
+
+    def step():
+        tx.grad = None
+        pool(tx, 2, 2).backward(tdy)
+        return tx.grad
+
+    return step
+
+
+# --- cnnbook ------------------------------------------------------------------------
+
+
+def cnnbook_conv_step(x, w, b, dy, stride, padding) -> Step:
+    def step():
+        y = cb.conv2d(x, w, b, stride, padding)
+        return y, cb.conv2d_backward(dy, x, w, stride, padding)
+
+    return step
+
+
+def cnnbook_pool_step(kind, x, dy) -> Step | None:
+    names = (f"{kind}_pool2d", f"{kind}_pool2d_backward")
+    if not all(hasattr(cb, name) for name in names):
+        return None
+    forward, backward = (getattr(cb, name) for name in names)
+
+    def step():
+        return forward(x, 2), backward(dy, x, 2)
+
+    return step
+
+
+# --- timing -------------------------------------------------------------------------
+
+
+def round_robin(steps: dict[str, Step], repeat: int) -> dict[str, float]:
+    """Median seconds per call of each step; the steps take turns so that noise hits them alike."""
+    for step in steps.values():  # warm-up: compilation, caches, thread pools
+        step()
+    times = {name: [] for name in steps}
+    for _ in range(repeat):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(samples) for name, samples in times.items()}
+
+
+def sgemm_gflops(size: int, repeat: int) -> float:
+    """Best float32 matrix-product speed of this machine (through NumPy's BLAS), in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeat))
+    return 2.0 * size**3 / best / 1e9
+
+
+def _timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+STARTUP_SCRIPT = """
+import time
+start = time.perf_counter()
+import numpy as np
+import cnnbook
+cnnbook.conv2d(np.ones((2, 1, 28, 28), np.float32), np.ones((6, 1, 5, 5), np.float32))
+print(time.perf_counter() - start)
+"""
+
+
+def startup_seconds() -> float:
+    """``import cnnbook`` plus a first ``conv2d`` in a fresh interpreter, after a run that warmed the cache."""
+    run = [sys.executable, "-c", STARTUP_SCRIPT]
+    subprocess.run(run, check=True, capture_output=True)
+    return float(subprocess.run(run, check=True, capture_output=True, text=True).stdout)
+
+
+# --- the report ---------------------------------------------------------------------
+
+ROW = "{:<12} {:<8} {:<13} {:>10} {:>9} {:>9}"
+
+
+def bench_workload(workload: Workload, repeat: int, torch) -> list[str]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(workload.x_shape, dtype=np.float32)
+    w = rng.standard_normal(workload.w_shape, dtype=np.float32) * np.float32(0.1)
+    b = rng.standard_normal(workload.w_shape[0], dtype=np.float32)
+    y = cb.conv2d(x, w, b, workload.stride, workload.padding)
+    dy = rng.standard_normal(y.shape, dtype=np.float32)
+    args = (x, w, b, dy, workload.stride, workload.padding)
+
+    steps = {"cnnbook": cnnbook_conv_step(*args), "numpy im2col": numpy_conv_step(*args)}
+    if torch is not None:
+        steps["torch"] = torch_conv_step(torch, *args)
+    lines = _rows(workload.name, "conv", round_robin(steps, repeat), workload.flops())
+
+    pooled_dy = rng.standard_normal(y.shape[:2] + (y.shape[2] // 2, y.shape[3] // 2), dtype=np.float32)
+    for kind in ("max", "avg"):
+        ours = cnnbook_pool_step(kind, y, pooled_dy)
+        if ours is None:
+            continue
+        steps = {"cnnbook": ours, "numpy reshape": numpy_pool_step(kind, y, pooled_dy)}
+        if torch is not None:
+            steps["torch"] = torch_pool_step(torch, kind, y, pooled_dy)
+        lines += _rows(workload.name, f"{kind}pool", round_robin(steps, repeat), None)
+    return lines
+
+
+def _rows(workload: str, op: str, medians: dict[str, float], flops: float | None) -> list[str]:
+    ours = medians["cnnbook"]
+    return [
+        ROW.format(workload, op, name, f"{seconds * 1e3:.3f}", f"{seconds / ours:.2f}",
+                   "" if flops is None else f"{flops / seconds / 1e9:.1f}")
+        for name, seconds in medians.items()
+    ]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnnbook.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=15, help="timed calls per implementation (default 15)")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help=f"comma-separated, from: {', '.join(WORKLOADS)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="one tiny workload, one repeat: checks the bench runs")
+    args = parser.parse_args(argv)
+    if args.quick:
+        workloads, repeat = [QUICK], 1
+    else:
+        unknown = [name for name in args.workloads.split(",") if name not in WORKLOADS]
+        if unknown:
+            parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
+        workloads, repeat = [WORKLOADS[name] for name in args.workloads.split(",")], args.repeat
+
+    torch = torch_module()
+    print(f"cnnbook {cb.__version__}, numpy {np.__version__}, float32, forward + backward, median of {repeat}")
+    if torch is None:
+        print("torch: skipped (not installed)")
+    else:
+        print(f"torch {torch.__version__} on {torch.get_num_threads()} threads")
+    size = 256 if args.quick else 2048
+    print(f"sgemm float32 {size}x{size}: {sgemm_gflops(size, 1 if args.quick else 5):.1f} GFLOP/s (the ceiling)")
+    print(ROW.format("workload", "op", "impl", "median ms", "ratio", "GFLOP/s"))
+    for workload in workloads:
+        for line in bench_workload(workload, repeat, torch):
+            print(line, flush=True)
+    print(f"start-up (import cnnbook + first conv2d, warm cache): {startup_seconds():.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""The convolutional layer: ``conv2d`` and ``conv2d_backward``, checked and fast.
+
+Same numbers as :mod:`cnnbook.conv_reference` (the loops the chapter reads), computed
+by the numba kernels in :mod:`cnnbook._conv_kernels`. Shapes (NCHW):
+``x`` ``(N, C, H, W)``, ``w`` ``(K, C, R, S)``, ``b`` ``(K,)``, ``y`` and ``dy``
+``(N, K, P, Q)`` with ``P = floor((H + 2*ph - R) / sh) + 1`` and ``Q`` likewise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _conv_kernels as kernels
+from ._validation import as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
+
+
+def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
+    """Cross-correlate a batch of images with a bank of filters, plus one bias per filter.
+
+    ``y[n, k, i, j] = sum_{c, r, s} xpad[n, c, i*sh + r, j*sw + s] * w[k, c, r, s] + b[k]``,
+    with ``xpad`` the input zero-padded by ``padding``.
+
+    Parameters: ``x`` ``(N, C, H, W)``; ``w`` ``(K, C, R, S)``; ``b`` ``(K,)`` or ``None``;
+    ``stride`` and ``padding``: an int or an ``(h, w)`` pair.
+    Returns ``y`` ``(N, K, P, Q)``, float32 if every input is float32, else float64.
+    """
+    layer = _Layer("conv2d", x, w, stride, padding, b=b)
+    x, w = layer.x, layer.w
+    N, K = x.shape[0], w.shape[0]
+    bias = np.zeros(K, layer.dtype) if layer.b is None else layer.b
+    y = np.empty((N, K, layer.P, layer.Q), layer.dtype)
+    kernels.conv2d_by_sample(x, layer.w_matrix(), bias, y.reshape(N, K, layer.P * layer.Q), *layer.geometry())
+    return y
+
+
+def conv2d_backward(dy, x, w, stride=1, padding=0):
+    """Gradients of a loss through :func:`conv2d`, given ``dy``, the gradient of its output.
+
+    Parameters: ``dy`` ``(N, K, P, Q)``; ``x`` ``(N, C, H, W)`` and ``w`` ``(K, C, R, S)``,
+    the forward pass's inputs; ``stride`` and ``padding`` as in the forward pass.
+    Returns ``(dx, dw, db)`` shaped ``(N, C, H, W)``, ``(K, C, R, S)``, ``(K,)``.
+    """
+    layer = _Layer("conv2d_backward", x, w, stride, padding, dy=dy)
+    x, w, dy = layer.x, layer.w, layer.dy
+    dx = np.empty(x.shape, layer.dtype)
+    dw = np.empty(w.shape, layer.dtype)
+    kernels.conv2d_backward_by_sample(dy.reshape(*dy.shape[:2], layer.P * layer.Q), x, layer.w_matrix(), dx,
+                                      dw.reshape(layer.w_matrix().shape), *layer.geometry())
+    db = dy.sum(axis=(0, 2, 3))
+    return dx, dw, db
+
+
+class _Layer:
+    """The checked arguments of one call: contiguous arrays of one float dtype, and the sizes."""
+
+    def __init__(self, func, x, w, stride, padding, b=None, dy=None):
+        self.func = func
+        x = as_float_array(x, "x", func)
+        w = as_float_array(w, "w", func)
+        require_ndim(x, 4, "x", func, "(N, C, H, W)")
+        require_ndim(w, 4, "w", func, "(K, C, R, S)")
+        self.stride = as_pair(stride, "stride", func, minimum=1)
+        self.padding = as_pair(padding, "padding", func, minimum=0)
+        self.P, self.Q = self._output_size(x, w)
+        arrays = [x, w]
+        if b is not None:
+            b = as_float_array(b, "b", func)
+            require_shape(b, (w.shape[0],), "b", func, f"one bias per filter of w {w.shape}")
+            arrays.append(b)
+        if dy is not None:
+            dy = as_float_array(dy, "dy", func)
+            expected = (x.shape[0], w.shape[0], self.P, self.Q)
+            require_shape(dy, expected, "dy", func, f"the output of conv2d for x {x.shape}, w {w.shape}, "
+                          f"stride {self.stride}, padding {self.padding}")
+            arrays.append(dy)
+        self.dtype = common_float_dtype(*arrays)
+        self.x, self.w = self.cast(x), self.cast(w)
+        self.b = None if b is None else self.cast(b)
+        self.dy = None if dy is None else self.cast(dy)
+
+    def cast(self, array):
+        return np.ascontiguousarray(array, dtype=self.dtype)
+
+    def _output_size(self, x, w):
+        func, (ph, pw) = self.func, self.padding
+        if x.shape[1] != w.shape[1]:
+            raise ValueError(f"{func}: x has {x.shape[1]} channels but w expects {w.shape[1]} (x {x.shape}, w {w.shape})")
+        if min(x.shape[1:]) < 1 or min(w.shape) < 1:
+            raise ValueError(f"{func}: x and w must not be empty (only N may be 0); got x {x.shape}, w {w.shape}")
+        padded = (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)
+        kernel = w.shape[2:]
+        if kernel[0] > padded[0] or kernel[1] > padded[1]:
+            raise ValueError(
+                f"{func}: kernel {kernel} is larger than the padded input {padded} "
+                f"(x {x.shape}, w {w.shape}, padding {self.padding})"
+            )
+        (sh, sw) = self.stride
+        return (padded[0] - kernel[0]) // sh + 1, (padded[1] - kernel[1]) // sw + 1
+
+    def w_matrix(self):
+        """``w`` seen as ``(K, C*R*S)``: one filter per row, in the order of the im2col rows."""
+        return self.w.reshape(self.w.shape[0], -1)
+
+    def geometry(self):
+        """The arguments every kernel takes after its arrays: R, S, sh, sw, ph, pw, P, Q."""
+        return (*self.w.shape[2:], *self.stride, *self.padding, self.P, self.Q)
