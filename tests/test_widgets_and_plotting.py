@@ -50,3 +50,12 @@ def test_sample_photograph_ships_with_matplotlib():
     colour, gray = sample_photograph(), sample_photograph(gray=True)
     assert colour.ndim == 3 and colour.shape[2] == 3 and gray.shape == colour.shape[:2]
     assert 0.0 <= gray.min() and gray.max() <= 1.0 and gray.std() > 0.1
+
+
+def test_show_source_gives_the_function_source():
+    import cnnbook as cb
+    from cnnbook.display import show_source
+
+    code = show_source(cb.max_pool2d_reference)
+    assert code.data.startswith("def max_pool2d_reference(") and "np.max(window)" in code.data
+    assert "max_pool2d_reference" in code._repr_html_()
