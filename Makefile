@@ -12,11 +12,13 @@ STAMP  := $(VENV)/.cnnbook-installed
 LAB_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test venv check-python strip-outputs clean
+.PHONY: help lab test venv check-python strip-outputs exercises grade clean
 
 help:
 	@echo "make lab            open the book in JupyterLab"
 	@echo "make test           run every test (unit, checkers, notebooks)"
+	@echo "make exercises      regenerate exercises/ from solutions/"
+	@echo "make grade DIR=...  grade every submitted notebook in a folder"
 	@echo "make strip-outputs  remove outputs from every committed notebook"
 	@echo "make clean          remove .venv and build products"
 
@@ -42,6 +44,13 @@ test: venv
 
 strip-outputs: venv
 	$(PY) tools/strip_outputs.py chapters solutions exercises
+
+exercises: venv
+	$(PY) -m cnnbook exercises
+
+grade: venv
+	@test -n "$(DIR)" || { echo "usage: make grade DIR=path/to/submissions" >&2; exit 2; }
+	$(PY) -m cnnbook grade "$(DIR)" --csv grades.csv --json grades.json
 
 clean:
 	rm -rf $(VENV) _build .pytest_cache

@@ -1,0 +1,111 @@
+"""Chapter 3 exercises: the output-size formula and a loop convolution with stride and padding."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import conv_output_size
+from ..conv_reference import conv2d_reference
+from ..spatial import rot180
+from . import register
+from .framework import Case, Mistake, Question
+
+# --- conv_output_size(n, kernel_size, stride, padding) -> int ----------------------------------
+
+
+def _size_cases() -> list[Case]:
+    return [
+        Case("200 input, 5x5 kernel, stride 2, padding 1 (the sources' first layer)", (200, 5, 2, 1)),
+        Case("99 input, 3x3 pool, stride 1, no padding", (99, 3, 1, 0)),
+        Case("32 input, 5x5 kernel, stride 1, no padding", (32, 5, 1, 0)),
+        Case("7 input, 3x3 kernel, stride 2 (stride divides 7 - 3)", (7, 3, 2, 0)),
+        Case("8 input, 3x3 kernel, stride 2 (it does not: a floor is needed)", (8, 3, 2, 0)),
+        Case("5 input, 5x5 kernel (one position)", (5, 5, 1, 0)),
+        Case("10 input, 4x4 kernel, stride 3, padding 2", (10, 4, 3, 2)),
+    ]
+
+
+register(Question(
+    name="conv_output_size",
+    function="conv_output_size",
+    chapter=3,
+    reference=lambda n, k, s, p: conv_output_size(n, k, s, p),
+    cases=_size_cases,
+    mistakes=(
+        Mistake("rounding up: the last window must fit inside the padded input, so use floor (//), not ceil",
+                lambda n, k, s, p: math.ceil((n + 2 * p - k) / s) + 1),
+        Mistake("the '+ 1' is missing: the first window position counts too",
+                lambda n, k, s, p: (n + 2 * p - k) // s),
+        Mistake("the padding is added on one side only: it goes on both sides (2 * padding)",
+                lambda n, k, s, p: (n + p - k) // s + 1),
+        Mistake("the padding is ignored", lambda n, k, s, p: (n - k) // s + 1),
+        Mistake("a float is returned (use // for integer division)", lambda n, k, s, p: (n + 2 * p - k) / s + 1),
+    ),
+))
+
+# --- conv2d(x, w, b, stride, padding) -> y ------------------------------------------------------
+
+
+def _conv_cases() -> list[Case]:
+    rng = np.random.default_rng(3)
+
+    def case(name, x_shape, w_shape, stride, padding):
+        x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+        b = rng.normal(size=w_shape[0])
+        return Case(f"{name}: x {x_shape}, w {w_shape}, stride {stride}, padding {padding}", (x, w, b, stride, padding))
+
+    return [
+        case("one channel, one filter", (1, 1, 4, 4), (1, 1, 2, 2), 1, 0),
+        case("channels and filters (C=3, K=2)", (2, 3, 5, 5), (2, 3, 3, 3), 1, 0),
+        case("padding", (1, 2, 4, 4), (3, 2, 3, 3), 1, 1),
+        case("stride that does not divide", (2, 1, 8, 8), (2, 1, 3, 3), 2, 0),
+        case("stride and padding", (1, 2, 7, 6), (2, 2, 3, 3), 2, 1),
+        case("non-square kernel", (1, 1, 6, 5), (2, 1, 2, 3), 1, 0),
+        case("1x1 kernel", (2, 3, 4, 4), (4, 3, 1, 1), 1, 0),
+    ]
+
+
+def _conv_as_convolution(x, w, b, stride, padding):
+    return conv2d_reference(x, rot180(w), b, stride, padding)
+
+
+def _conv_without_bias(x, w, b, stride, padding):
+    return conv2d_reference(x, w, None, stride, padding)
+
+
+def _conv_without_padding(x, w, b, stride, padding):
+    return conv2d_reference(x, w, b, stride, 0)
+
+
+def _conv_windows_at_stride_one(x, w, b, stride, padding):
+    P, Q = conv2d_reference(x, w, b, stride, padding).shape[2:]
+    return conv2d_reference(x, w, b, 1, padding)[:, :, :P, :Q]
+
+
+def _conv_size_at_stride_one(x, w, b, stride, padding):
+    return conv2d_reference(x, w, b, 1, padding)
+
+
+def _conv_one_channel_only(x, w, b, stride, padding):
+    return conv2d_reference(x[:, :1], w[:, :1], b, stride, padding)
+
+
+register(Question(
+    name="conv2d",
+    function="conv2d",
+    chapter=3,
+    reference=conv2d_reference,
+    cases=_conv_cases,
+    mistakes=(
+        Mistake("the filter is flipped: deep-learning 'convolution' is a cross-correlation, "
+                "x[i*s + r, j*s + c] * w[r, c] with the filter as it is", _conv_as_convolution),
+        Mistake("the bias b[k] is not added to every output of filter k", _conv_without_bias),
+        Mistake("the padding is ignored: pad x with zeros first (np.pad on the last two axes)", _conv_without_padding),
+        Mistake("the stride is ignored: window (i, j) starts at row i*stride, column j*stride",
+                _conv_windows_at_stride_one),
+        Mistake("the output size ignores the stride: P = (H + 2p - R) // stride + 1", _conv_size_at_stride_one),
+        Mistake("only the first input channel is summed: each output sums over all C channels", _conv_one_channel_only),
+    ),
+))

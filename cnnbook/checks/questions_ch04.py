@@ -1,0 +1,99 @@
+"""Chapter 4 exercise: the backward pass of a convolution, ``(dx, dw, db)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..conv_reference import conv2d_backward_reference
+from ..signal import correlate2d
+from ..spatial import crop2d, dilate2d, pad2d, rot180
+from . import register
+from .framework import Case, Mistake, Question
+
+
+def _cases() -> list[Case]:
+    rng = np.random.default_rng(4)
+
+    def case(name, x_shape, w_shape, stride, padding):
+        x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+        P = (x_shape[2] + 2 * padding - w_shape[2]) // stride + 1
+        Q = (x_shape[3] + 2 * padding - w_shape[3]) // stride + 1
+        dy = rng.normal(size=(x_shape[0], w_shape[0], P, Q))
+        return Case(f"{name}: x {x_shape}, w {w_shape}, stride {stride}, padding {padding}", (dy, x, w, stride, padding))
+
+    return [
+        case("the 3x3 X and 2x2 F of the chapter", (1, 1, 3, 3), (1, 1, 2, 2), 1, 0),
+        case("a batch with channels and filters", (2, 3, 5, 5), (2, 3, 3, 3), 1, 0),
+        case("padding", (2, 2, 4, 4), (3, 2, 3, 3), 1, 1),
+        case("stride 2", (1, 2, 7, 7), (2, 2, 3, 3), 2, 0),
+        case("stride that does not divide H - R", (2, 1, 8, 8), (2, 1, 3, 3), 2, 0),
+        case("stride and padding", (2, 2, 6, 7), (2, 2, 3, 2), 2, 1),
+    ]
+
+
+def _backward(dy, x, w, stride, padding, rotate=True, dilate=True, crop=True):
+    """The reference recipe with one step switchable off, to reproduce a learner's mistake."""
+    N, C, H, W = x.shape
+    K, _, R, S = w.shape
+    dy_grid = dilate2d(dy, (stride, stride)) if dilate else dy
+    # rows and columns of the padded input that no window reaches get zero gradient
+    extra_h = H + 2 * padding - R + 1 - dy_grid.shape[2]
+    extra_w = W + 2 * padding - S + 1 - dy_grid.shape[3]
+    dy_grid = np.pad(dy_grid, ((0, 0), (0, 0), (0, max(extra_h, 0)), (0, max(extra_w, 0))))
+    filters = rot180(w) if rotate else w
+    dx_padded = np.zeros((N, C) + (dy_grid.shape[2] + R - 1, dy_grid.shape[3] + S - 1))
+    dw = np.zeros(w.shape)
+    x_padded = pad2d(x, (padding, padding))
+    for n in range(N):
+        for k in range(K):
+            for c in range(C):
+                dx_padded[n, c] += correlate2d(dy_grid[n, k], filters[k, c], mode="full")
+                dw[k, c] += correlate2d(x_padded[n, c], dy_grid[n, k])[:R, :S]
+    dx = crop2d(dx_padded, (padding, padding)) if crop else dx_padded
+    return dx, dw, dy.sum(axis=(0, 2, 3))
+
+
+def _dw_from_last_sample(dy, x, w, stride, padding):
+    dx, _, db = conv2d_backward_reference(dy, x, w, stride, padding)
+    return dx, conv2d_backward_reference(dy[-1:], x[-1:], w, stride, padding)[1], db
+
+
+def _dw_averaged(dy, x, w, stride, padding):
+    dx, dw, db = conv2d_backward_reference(dy, x, w, stride, padding)
+    return dx, dw / x.shape[0], db
+
+
+def _db_per_sample(dy, x, w, stride, padding):
+    dx, dw, _ = conv2d_backward_reference(dy, x, w, stride, padding)
+    return dx, dw, dy.sum(axis=(2, 3))
+
+
+def _db_over_all_axes(dy, x, w, stride, padding):
+    dx, dw, _ = conv2d_backward_reference(dy, x, w, stride, padding)
+    return dx, dw, np.full(w.shape[0], dy.sum())
+
+
+register(Question(
+    name="conv2d_backward",
+    function="conv2d_backward",
+    chapter=4,
+    reference=conv2d_backward_reference,
+    cases=_cases,
+    output_names=("dx", "dw", "db"),
+    mistakes=(
+        Mistake("the filter is not rotated in dx: dx is the full correlation of dy with rot180(w), "
+                "not with w", lambda *a: _backward(*a, rotate=False)),
+        Mistake("the stride is not applied in the backward pass: dilate dy with (stride - 1) zeros "
+                "between entries before correlating", lambda *a: _backward(*a, dilate=False)),
+        Mistake("the padding is not cropped: dx must have the shape of x, so drop `padding` rows and "
+                "columns from each side of the padded gradient", lambda *a: _backward(*a, crop=False)),
+        Mistake("dw is not summed over the batch (it holds only one sample's gradient: use += over n)",
+                _dw_from_last_sample),
+        Mistake("dw is averaged over the batch; the gradient of a sum is the sum of the gradients",
+                _dw_averaged),
+        Mistake("db is summed on the wrong axes: sum dy over the batch and both spatial axes, (0, 2, 3)",
+                _db_per_sample),
+        Mistake("db sums over every axis, mixing the filters: keep one entry per filter, axes (0, 2, 3)",
+                _db_over_all_axes),
+    ),
+))
