@@ -93,3 +93,90 @@ def test_unrotated_and_undilated_backward_are_named():
     assert check("conv2d_backward", full_correlation_backward, verbose=False).passed
     assert "not rotated" in diagnoses("conv2d_backward", lambda *a: full_correlation_backward(*a, rotate=False))
     assert "stride is not applied" in diagnoses("conv2d_backward", lambda *a: full_correlation_backward(*a, dilate=False))
+
+
+# --- chapter 4, question 1: one channel, valid, stride 1 -------------------------------------------
+
+def single_backward(dO, X, F, rotate=True, flip_dO=False, dF_mode="right", dX_mode="full", swap=False):
+    """A learner-style (dX, dF) by the chapter's two formulas, with switchable mistakes."""
+    H, W = X.shape
+    R, S = F.shape
+    P, Q = dO.shape
+    G = dO[::-1, ::-1] if flip_dO else dO
+    dF = np.zeros((R, S))
+    for r in range(R):
+        for s in range(S):
+            dF[r, s] = np.sum(G * X[r:r + P, s:s + Q])
+    if dF_mode == "rotated":
+        dF = dF[::-1, ::-1].copy()
+    if dF_mode == "transposed":      # rows and columns mixed up: dF[s, r] filled in
+        dF = dF.T.copy()
+    kernel = F[::-1, ::-1] if rotate else F
+    border = (R - 1, S - 1) if dX_mode == "full" else (0, 0)
+    if dX_mode == "same":
+        border = ((R - 1) // 2, (S - 1) // 2)
+    G = np.pad(dO, ((border[0], R - 1 - border[0] if dX_mode == "same" else border[0]),
+                    (border[1], S - 1 - border[1] if dX_mode == "same" else border[1])))
+    dX = np.zeros((G.shape[0] - R + 1, G.shape[1] - S + 1))
+    for h in range(dX.shape[0]):
+        for w in range(dX.shape[1]):
+            dX[h, w] = np.sum(G[h:h + R, w:w + S] * kernel)
+    return (dF, dX) if swap else (dX, dF)
+
+
+def scatter_single_backward(dO, X, F):
+    """The intuition's route: each product sends dO[i, j] back to both factors."""
+    dX, dF = np.zeros_like(X), np.zeros_like(F)
+    R, S = F.shape
+    for i in range(dO.shape[0]):
+        for j in range(dO.shape[1]):
+            dX[i:i + R, j:j + S] += dO[i, j] * F
+            dF += dO[i, j] * X[i:i + R, j:j + S]
+    return dX, dF
+
+
+def test_learner_single_backward_passes_and_each_mistake_is_named():
+    X = np.arange(1.0, 10.0).reshape(3, 3)
+    F, dO = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, -1.0], [2.0, 1.0]])
+    dX, dF = single_backward(dO, X, F)
+    assert np.array_equal(dX, [[1, 1, -2], [5, 6, -2], [6, 11, 4]]) and np.array_equal(dF, [[12, 15], [21, 24]])
+    assert check("conv_single_backward", single_backward, verbose=False).passed
+    assert check("conv_single_backward", scatter_single_backward, verbose=False).passed
+    name = "conv_single_backward"
+    assert "not rotated in dX" in diagnoses(name, lambda *a: single_backward(*a, rotate=False))
+    assert "dF is a true convolution" in diagnoses(name, lambda *a: single_backward(*a, flip_dO=True))
+    assert "dF is rotated by 180" in diagnoses(name, lambda *a: single_backward(*a, dF_mode="rotated"))
+    assert "dF is transposed" in diagnoses(name, lambda *a: single_backward(*a, dF_mode="transposed"))
+    assert "does not have the shape of X" in diagnoses(name, lambda *a: single_backward(*a, dX_mode="valid"))
+    assert "shape of dO ('same' mode)" in diagnoses(name, lambda *a: single_backward(*a, dX_mode="same"))
+    assert "returned in the wrong order" in diagnoses(name, lambda *a: single_backward(*a, swap=True))
+
+
+def test_new_questions_come_first_and_stubs_are_not_implemented():
+    from cnnbook.checks import questions_of_chapter
+
+    assert [q.name for q in questions_of_chapter(4)][:2] == ["conv_single_backward", "conv2d_backward"]
+
+    def stub(*args):
+        raise NotImplementedError
+
+    for name in ("conv_single_backward", "conv2d_backward", "conv2d", "conv_output_size"):
+        assert check(name, stub, verbose=False).not_implemented
+
+
+def test_the_solution_notebooks_pass_every_question_of_chapters_3_and_4():
+    import json
+
+    from cnnbook.checks import questions_of_chapter
+    from paths import REPO_ROOT
+
+    for chapter, name in [(3, "03_convolution"), (4, "04_convolution_backward")]:
+        notebook = json.loads((REPO_ROOT / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        assert notebook["metadata"]["cnnbook"] == {"chapter": chapter}
+        namespace: dict = {}
+        for cell in notebook["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code" and not source.startswith("check("):
+                exec(compile(source, f"solutions/{name}.ipynb", "exec"), namespace)
+        for question in questions_of_chapter(chapter):
+            assert check(question.name, namespace[question.function], verbose=False).passed, question.name

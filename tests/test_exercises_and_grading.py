@@ -10,6 +10,7 @@ import sys
 import nbformat
 import pytest
 
+from cnnbook.checks import questions_of_chapter
 from cnnbook.exercises import SolutionMarkupError, exercise_from_solution, stale_exercises, strip_solutions
 from paths import REPO_ROOT
 
@@ -17,6 +18,12 @@ SOLUTION_CELL = '''def conv_output_size(n, kernel_size, stride, padding):
     ### BEGIN SOLUTION
     # Hint: count the window positions; remember the floor and the + 1.
     return (n + 2 * padding - kernel_size) // stride + 1
+    ### END SOLUTION'''
+
+CORRELATE_CELL = '''import cnnbook as cb
+def correlate2d_valid(x, k):
+    ### BEGIN SOLUTION
+    return cb.correlate2d(x, k)
     ### END SOLUTION'''
 
 CONV2D_CELL = '''import cnnbook as cb
@@ -73,7 +80,7 @@ def notebook(cells: list[str], chapter: int | None = 3) -> dict:
 
 
 SUBMISSIONS = {
-    "03_solution": [SOLUTION_CELL, CONV2D_CELL],
+    "03_solution": [CORRELATE_CELL, SOLUTION_CELL, CONV2D_CELL],
     "03_tampering": [
         "print('conv2d: 7/7 cases passed (all passed)')\ndef check(*args, **kwargs):\n    return True",
         "import cnnbook.conv_reference as r, cnnbook.checks.calling as c\nr.conv2d_reference = lambda *a: 0\n"
@@ -81,7 +88,7 @@ SUBMISSIONS = {
         "def conv_output_size(n, kernel_size, stride, padding):\n    return 0",
         "def conv2d(x, w, b, stride, padding):\n    return 0",
     ],
-    "03_dies_half_way": [SOLUTION_CELL, "import os\nos._exit(3)", CONV2D_CELL],
+    "03_dies_half_way": [CORRELATE_CELL, SOLUTION_CELL, "import os\nos._exit(3)", CONV2D_CELL],
     "03_segfault_then_errors": [SOLUTION_CELL, "import ctypes\nctypes.string_at(0)", "1 / 0", "def conv2d(:\n    pass"],
     "03_infinite_loop_in_function": [SOLUTION_CELL, "def conv2d(x, w, b, stride, padding):\n    while True:\n        pass"],
     "03_huge_output": ["print('x' * 30_000_000)", SOLUTION_CELL],
@@ -94,7 +101,7 @@ def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
     for name, cells in SUBMISSIONS.items():
         (folder / f"{name}.ipynb").write_text(json.dumps(notebook(cells)), encoding="utf-8")
-    exercise = exercise_from_solution(notebook([SOLUTION_CELL, CONV2D_CELL]), "03_exercise.ipynb")
+    exercise = exercise_from_solution(notebook([CORRELATE_CELL, SOLUTION_CELL, CONV2D_CELL]), "03_exercise.ipynb")
     (folder / "03_exercise.ipynb").write_text(json.dumps(exercise), encoding="utf-8")
     (folder / "notes.ipynb").write_text(json.dumps(notebook(["1"], chapter=None)), encoding="utf-8")
     (folder / "broken.ipynb").write_text("{ not json", encoding="utf-8")
@@ -118,12 +125,13 @@ def test_grading_runs_and_prints_a_table(graded):
     assert run.returncode == 0, run.stderr
     assert "03_solution.ipynb" in run.stdout and "total" in run.stdout
     header = (folder.parent / "grades.csv").read_text().splitlines()[0]
-    assert header == "notebook,chapter,conv_output_size,conv2d,points,max_points,notes"
+    names = ",".join(q.name for q in questions_of_chapter(3))
+    assert header == f"notebook,chapter,{names},points,max_points,notes"
 
 
 def test_the_solution_gets_full_marks_and_the_exercise_none(graded):
     _, grades, _, _ = graded
-    assert grades["03_solution"]["points"] == grades["03_solution"]["max_points"] == 2
+    assert grades["03_solution"]["points"] == grades["03_solution"]["max_points"] == len(questions_of_chapter(3))
     exercise = questions(grades["03_exercise"])
     assert grades["03_exercise"]["points"] == 0
     assert {q["status"] for q in exercise.values()} == {"not implemented yet"}
@@ -138,7 +146,7 @@ def test_printing_passed_or_patching_the_checker_earns_nothing(graded):
 def test_work_before_a_fatal_cell_still_counts(graded):
     _, grades, _, _ = graded
     died = grades["03_dies_half_way"]
-    assert died["points"] == 2 and any("kernel died" in note for note in died["notes"])
+    assert died["points"] == died["max_points"] and any("kernel died" in note for note in died["notes"])
     segfault = grades["03_segfault_then_errors"]
     assert questions(segfault)["conv_output_size"]["status"] == "passed"
     assert questions(segfault)["conv2d"]["status"] == "missing"
@@ -150,7 +158,7 @@ def test_hangs_huge_outputs_and_deleted_cells_are_survived(graded):
     _, grades, _, _ = graded
     loop = questions(grades["03_infinite_loop_in_function"])
     assert loop["conv_output_size"]["status"] == "passed" and loop["conv2d"]["status"] == "timed out"
-    assert grades["03_huge_output"]["points"] == 1
+    assert questions(grades["03_huge_output"])["conv_output_size"]["status"] == "passed"
     assert {q["status"] for q in questions(grades["03_deleted_cells"]).values()} == {"missing"}
 
 

@@ -116,6 +116,10 @@ class Report:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def __repr__(self) -> str:  # short, so that a notebook cell ending in check(...) shows no wall of text
+        passed = sum(r.passed for r in self.results)
+        return f"<Report {self.question}: {passed}/{len(self.results)} cases passed>"
+
 
 def _argument_names(question: Question, keys: tuple) -> str:
     parameters = list(inspect.signature(question.reference).parameters)
@@ -214,8 +218,9 @@ def _compare_one(got, expected, question: Question, name: str) -> str | None:
             return f"{name} has dtype {got.dtype}; expected {expected.dtype} (keep the input's float type)"
         if not np.allclose(got, expected, rtol=question.rtol, atol=question.atol, equal_nan=True):
             error = np.abs(got.astype(np.float64) - expected)
-            worst = np.unravel_index(np.nanargmax(error), error.shape)
-            return (f"{name} has wrong values (largest error {np.nanmax(error):.3g} at index "
+            error[np.isnan(error)] = np.inf  # a NaN where a number belongs is as wrong as it gets
+            worst = np.unravel_index(np.argmax(error), error.shape)
+            return (f"{name} has wrong values (largest error {error[worst]:.3g} at index "
                     f"{tuple(int(i) for i in worst)}: got {got[worst]:.6g}, expected {expected[worst]:.6g})")
         return None
     if isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):

@@ -1,4 +1,4 @@
-"""Chapter 3 exercises: the output-size formula and a loop convolution with stride and padding."""
+"""Chapter 3 exercises: one-channel correlation, the output-size formula, and a loop convolution."""
 
 from __future__ import annotations
 
@@ -8,9 +8,44 @@ import numpy as np
 
 from .. import conv_output_size
 from ..conv_reference import conv2d_reference
+from ..signal import convolve2d, correlate2d
 from ..spatial import rot180
 from . import register
 from .framework import Case, Mistake, Question
+
+# --- correlate2d_valid(x, k) -> y ---------------------------------------------------------------
+
+
+def _correlation_cases() -> list[Case]:
+    rng = np.random.default_rng(30)
+    step_image = np.array([[1, 1, 1, 5, 5, 5]] * 5, dtype=float)
+    edge_kernel = np.array([[-1, 0, 1]] * 3, dtype=float)
+    return [
+        Case("the chapter's 5x6 step image and 3x3 edge kernel", (step_image, edge_kernel)),
+        Case("random 6x7 image, non-square 3x2 kernel", (rng.normal(size=(6, 7)), rng.normal(size=(3, 2)))),
+        Case("random 5x5 image, 2x2 kernel", (rng.normal(size=(5, 5)), rng.normal(size=(2, 2)))),
+        Case("kernel as large as the image (one output)", (rng.normal(size=(3, 4)), rng.normal(size=(3, 4)))),
+        Case("1x1 kernel", (rng.normal(size=(4, 3)), rng.normal(size=(1, 1)))),
+    ]
+
+
+register(Question(
+    name="correlate2d_valid",
+    function="correlate2d_valid",
+    chapter=3,
+    reference=lambda x, k: correlate2d(x, k, mode="valid"),
+    cases=_correlation_cases,
+    mistakes=(
+        Mistake("the kernel is flipped: that is a true convolution; a CNN layer computes the cross-correlation "
+                "y[i, j] = sum of x[i + r, j + s] k[r, s]", lambda x, k: convolve2d(x, k, mode="valid")),
+        Mistake("the output is one row and one column too small: there are H - R + 1 window positions, not H - R",
+                lambda x, k: correlate2d(x, k, mode="valid")[:-1, :-1]),
+        Mistake("the output has the image's size ('same'): in 'valid' mode the kernel stays inside the image, "
+                "so the output is (H - R + 1, W - S + 1)", lambda x, k: correlate2d(x, k, mode="same")),
+        Mistake("the kernel's rows and columns are mixed up: x[i + r, j + s] pairs with k[r, s], not k[s, r]",
+                lambda x, k: correlate2d(x, k.T, mode="valid")),
+    ),
+))
 
 # --- conv_output_size(n, kernel_size, stride, padding) -> int ----------------------------------
 

@@ -1,14 +1,101 @@
-"""Chapter 4 exercise: the backward pass of a convolution, ``(dx, dw, db)``."""
+"""Chapter 4 exercises: the backward pass of one 2-D correlation, then of a whole layer, ``(dx, dw, db)``."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..conv_reference import conv2d_backward_reference
-from ..signal import correlate2d
+from ..signal import convolve2d, correlate2d
 from ..spatial import crop2d, dilate2d, pad2d, rot180
 from . import register
 from .framework import Case, Mistake, Question
+
+
+# --- conv_single_backward(dO, X, F) -> (dX, dF): one channel, valid, stride 1 -------------------
+
+
+def _single_cases() -> list[Case]:
+    rng = np.random.default_rng(40)
+
+    def case(name, x_shape, f_shape):
+        P, Q = x_shape[0] - f_shape[0] + 1, x_shape[1] - f_shape[1] + 1
+        return Case(f"{name}: X {x_shape}, F {f_shape}",
+                    (rng.normal(size=(P, Q)), rng.normal(size=x_shape), rng.normal(size=f_shape)))
+
+    X = np.array([[1., 2., 3.], [4., 5., 6.], [7., 8., 9.]])
+    F = np.array([[1., 2.], [3., 4.]])
+    dO = np.array([[1., -1.], [2., 1.]])
+    return [
+        Case("the chapter's 3x3 X, 2x2 F and dL/dO", (dO, X, F)),
+        case("random, square", (5, 5), (3, 3)),
+        case("non-square input and filter", (6, 4), (2, 3)),
+        case("a 1x1 filter (dX = dO * F, dF = sum of dO * X)", (4, 3), (1, 1)),
+        case("the filter as large as the input (one output)", (3, 4), (3, 4)),
+        case("a row vector", (1, 6), (1, 3)),
+    ]
+
+
+def _single_reference(dO, X, F):
+    return correlate2d(dO, rot180(F), mode="full"), correlate2d(X, dO, mode="valid")
+
+
+def _single_not_rotated(dO, X, F):
+    return correlate2d(dO, F, mode="full"), correlate2d(X, dO, mode="valid")
+
+
+def _single_df_convolution(dO, X, F):
+    return correlate2d(dO, rot180(F), mode="full"), convolve2d(X, dO, mode="valid")
+
+
+def _single_df_rotated(dO, X, F):
+    return correlate2d(dO, rot180(F), mode="full"), rot180(correlate2d(X, dO, mode="valid"))
+
+
+def _single_df_transposed(dO, X, F):
+    return correlate2d(dO, rot180(F), mode="full"), correlate2d(X.T, dO.T, mode="valid")
+
+
+def _single_dx_valid(dO, X, F):
+    return correlate2d(dO, rot180(F), mode="valid"), correlate2d(X, dO, mode="valid")
+
+
+def _single_dx_same(dO, X, F):
+    return correlate2d(dO, rot180(F), mode="same"), correlate2d(X, dO, mode="valid")
+
+
+def _single_swapped(dO, X, F):
+    dX, dF = _single_reference(dO, X, F)
+    return dF, dX
+
+
+register(Question(
+    name="conv_single_backward",
+    function="conv_single_backward",
+    chapter=4,
+    reference=_single_reference,
+    cases=_single_cases,
+    output_names=("dX", "dF"),
+    mistakes=(
+        Mistake("the filter is not rotated in dX: dX[h, w] = sum of dO[i, j] F[h - i, w - j], i.e. the full "
+                "correlation of dO with rot180(F), not with F (a full *convolution* with rot180(F) flips twice and "
+                "gives this same wrong answer)", _single_not_rotated),
+        Mistake("dF is a true convolution (dO flipped): dF[r, s] = sum of dO[i, j] X[i + r, j + s] slides dO "
+                "over X without flipping it", _single_df_convolution),
+        Mistake("dF is rotated by 180 degrees (the roles of X and dO swapped): dF[r, s] pairs dO[i, j] with "
+                "X[i + r, j + s]", _single_df_rotated),
+        Mistake("dF is transposed (rows and columns mixed up): dF[r, s] = sum of dO[i, j] X[i + r, j + s], "
+                "with r the row offset", _single_df_transposed),
+        Mistake("dX does not have the shape of X: use the full correlation (dO bordered with R - 1 rows and "
+                "S - 1 columns of zeros on every side), which gives (P + R - 1, Q + S - 1) = (H, W)",
+                _single_dx_valid),
+        Mistake("dX has the shape of dO ('same' mode): it must have the shape of X, so use the full correlation",
+                _single_dx_same),
+        Mistake("dX and dF are returned in the wrong order: return (dX, dF)", _single_swapped),
+    ),
+))
+
+
+# --- conv2d_backward(dy, x, w, stride, padding) -> (dx, dw, db) ---------------------------------
 
 
 def _cases() -> list[Case]:
