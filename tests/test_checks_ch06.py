@@ -1,0 +1,343 @@
+"""Chapter 6's exercise checks: learner-style answers pass, planted mistakes are named, stubs are not implemented.
+
+Every implementation here is written independently, as a learner would, never by calling a
+question's reference or a Mistake's function (nor the package's activations).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from cnnbook.checks import check, questions_of_chapter
+from paths import REPO_ROOT
+
+NAMES = ["stable_sigmoid", "sigmoid_layer_backward", "tanh_backward", "relu_backward", "leaky_relu",
+         "leaky_relu_backward"]
+
+
+def diagnoses(name, function):
+    report = check(name, function, verbose=False)
+    assert not report.passed, f"{name}: a planted mistake passed every case"
+    return " ".join(report.diagnoses())
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("not implemented yet")
+
+
+def test_chapter_6_has_its_questions_in_order():
+    assert [q.name for q in questions_of_chapter(6)] == NAMES
+    assert all(q.function == q.name for q in questions_of_chapter(6))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_stub_is_reported_as_not_implemented(name):
+    report = check(name, stub, verbose=False)
+    assert report.not_implemented and not report.passed
+    assert "not implemented yet" in str(report)
+
+
+# --- stable sigmoid -----------------------------------------------------------------------------------
+
+def sigmoid_by_masks(z):
+    """Each entry gets the formula whose exponent is <= 0; nothing else is ever computed."""
+    out = np.empty_like(z)
+    positive = z >= 0
+    out[positive] = 1 / (1 + np.exp(-z[positive]))
+    e = np.exp(z[~positive])
+    out[~positive] = e / (1 + e)
+    return out
+
+
+def sigmoid_by_loop(z):
+    flat = [1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)) for v in z.ravel().tolist()]
+    return np.array(flat, dtype=z.dtype).reshape(z.shape)
+
+
+def test_stable_sigmoid_passes_without_a_warning():
+    assert sigmoid_by_masks(np.array([0.0]))[0] == 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check("stable_sigmoid", sigmoid_by_masks, verbose=False).passed
+        assert check("stable_sigmoid", sigmoid_by_loop, verbose=False).passed
+
+
+def test_other_stable_sigmoid_formulas_pass():
+    # log-sum-exp: sigma(z) = exp(-log(1 + exp(-z))); exp(-|z|) written with np.where on safe branches
+    assert check("stable_sigmoid", lambda z: np.exp(-np.logaddexp(0, -z)), verbose=False).passed
+    assert check("stable_sigmoid", lambda z: np.where(z >= 0, 1, np.exp(-np.abs(z))) / (1 + np.exp(-np.abs(z))),
+                 verbose=False).passed
+
+
+def test_the_naive_sigmoid_visibly_fails():
+    def naive(z):
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-z))
+
+    report = check("stable_sigmoid", naive, verbose=False)
+    assert not report.passed
+    failed = [r.case for r in report.results if not r.passed]
+    assert len(failed) == 1 and "-720" in failed[0]
+    assert "overflows to inf" in " ".join(report.diagnoses())
+
+
+def test_stable_sigmoid_mistakes_are_named():
+    def exp_ratio(z):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.exp(z) / (np.exp(z) + 1)
+
+    def clipped(z):
+        zc = np.clip(z, -500.0, 500.0)
+        with np.errstate(over="ignore"):   # exp(500) overflows in float32
+            return 1 / (1 + np.exp(-zc))
+
+    def new_float64_array(z):
+        out = np.zeros(z.shape)
+        for index, v in np.ndenumerate(z):
+            out[index] = 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+        return out
+
+    nan_report = check("stable_sigmoid", exp_ratio, verbose=False)
+    assert any("nan" in r.problem for r in nan_report.results)
+    assert "inf / inf = nan" in " ".join(nan_report.diagnoses())
+    assert "clipped" in diagnoses("stable_sigmoid", clipped)
+    assert "float64 for a float32 input" in diagnoses("stable_sigmoid", new_float64_array)
+
+
+def test_stable_sigmoid_that_modifies_its_input_fails():
+    def in_place(z):
+        e = np.exp(-np.abs(z))
+        z[...] = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return z
+
+    report = check("stable_sigmoid", in_place, verbose=False)
+    assert not report.passed and "input array was modified" in " ".join(report.diagnoses())
+
+
+def test_a_sigmoid_that_loses_small_values_to_cancellation_fails():
+    # stable (no overflow, no warning) but 1 - (something close to 1) leaves no digits for tiny sigma(z)
+    report = check("stable_sigmoid", lambda z: 0.5 * (1 + np.tanh(z / 2)), verbose=False)
+    assert not report.passed
+
+
+# --- sigmoid layer backward ---------------------------------------------------------------------------
+
+def sigmoid_layer(dy, z, mistake=""):
+    e = np.exp(-np.abs(z))
+    s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    if mistake == "z for s":
+        return dy * z * (1 - z)
+    if mistake == "no dy":
+        return s * (1 - s)
+    if mistake == "value as slope":
+        return dy * s
+    if mistake == "twice":
+        e2 = np.exp(-s)
+        s2 = 1 / (1 + e2)
+        return dy * s2 * (1 - s2)
+    return dy * s * (1 - s)
+
+
+def test_sigmoid_layer_backward_passes_and_its_mistakes_are_named():
+    assert sigmoid_layer(np.array([-2.0]), np.array([0.0]))[0] == -0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check("sigmoid_layer_backward", sigmoid_layer, verbose=False).passed
+    assert "applied to z itself" in diagnoses("sigmoid_layer_backward", lambda dy, z: sigmoid_layer(dy, z, "z for s"))
+    assert "dy is not used" in diagnoses("sigmoid_layer_backward", lambda dy, z: sigmoid_layer(dy, z, "no dy"))
+    assert "forward value sigma(z) was used" in diagnoses(
+        "sigmoid_layer_backward", lambda dy, z: sigmoid_layer(dy, z, "value as slope"))
+    assert "applied twice" in diagnoses("sigmoid_layer_backward", lambda dy, z: sigmoid_layer(dy, z, "twice"))
+
+
+def test_sigmoid_layer_backward_with_the_arguments_swapped_fails():
+    report = check("sigmoid_layer_backward", lambda dy, z: sigmoid_layer(z, dy), verbose=False)
+    assert not report.passed
+
+
+# --- tanh backward ------------------------------------------------------------------------------------
+
+def tanh_layer(dy, z, mistake=""):
+    t = np.tanh(z)
+    if mistake == "z for t":
+        return dy * (1 - z * z)
+    if mistake == "no square":
+        return dy * (1 - t)
+    if mistake == "no dy":
+        return 1 - t * t
+    if mistake == "sigmoid slope":
+        s = 1 / (1 + np.exp(-np.clip(z, -700, 700)))
+        return dy * s * (1 - s)
+    return dy * (1 - t * t)
+
+
+def test_tanh_backward_passes_and_its_mistakes_are_named():
+    assert check("tanh_backward", tanh_layer, verbose=False).passed
+    # by the identity tanh'(z) = 4 sigma'(2z) of the chapter
+    assert check("tanh_backward", lambda dy, z: 4 * dy * sigmoid_layer(np.ones_like(z), 2 * z), verbose=False).passed
+    assert "computed with z instead of t" in diagnoses("tanh_backward", lambda dy, z: tanh_layer(dy, z, "z for t"))
+    assert "square is missing" in diagnoses("tanh_backward", lambda dy, z: tanh_layer(dy, z, "no square"))
+    assert "dy is not used" in diagnoses("tanh_backward", lambda dy, z: tanh_layer(dy, z, "no dy"))
+    assert "sigmoid's slope" in diagnoses("tanh_backward", lambda dy, z: tanh_layer(dy, z, "sigmoid slope"))
+
+
+# --- ReLU backward ------------------------------------------------------------------------------------
+
+def relu_layer(dy, z, mistake=""):
+    dz = dy.copy()
+    if mistake == "kink":
+        dz[z < 0] = 0
+    elif mistake == "no dy":
+        dz = np.where(z > 0, 1.0, 0.0).astype(dy.dtype)
+    elif mistake == "relu of dy":
+        dz[dy < 0] = 0
+    elif mistake == "times output":
+        dz = dy * np.where(z > 0, z, 0.0).astype(dy.dtype)
+    elif mistake == "float64":
+        dz = np.zeros(dy.shape)
+        for index, v in np.ndenumerate(z):
+            dz[index] = dy[index] if v > 0 else 0.0
+    else:
+        dz[z <= 0] = 0
+    return dz
+
+
+def test_relu_backward_passes_and_its_mistakes_are_named():
+    assert check("relu_backward", relu_layer, verbose=False).passed
+    assert check("relu_backward", lambda dy, z: np.where(z > 0, dy, 0), verbose=False).passed
+    assert "z > 0, not z >= 0" in diagnoses("relu_backward", lambda dy, z: relu_layer(dy, z, "kink"))
+    assert "dy is not used" in diagnoses("relu_backward", lambda dy, z: relu_layer(dy, z, "no dy"))
+    assert "ReLU was applied to dy" in diagnoses("relu_backward", lambda dy, z: relu_layer(dy, z, "relu of dy"))
+    assert "forward value relu(z)" in diagnoses("relu_backward", lambda dy, z: relu_layer(dy, z, "times output"))
+    assert "float64 for a float32 input" in diagnoses("relu_backward", lambda dy, z: relu_layer(dy, z, "float64"))
+
+
+def test_relu_backward_that_writes_into_dy_fails():
+    def in_place(dy, z):
+        dy[z <= 0] = 0
+        return dy
+
+    report = check("relu_backward", in_place, verbose=False)
+    assert not report.passed and "input array was modified" in " ".join(report.diagnoses())
+
+
+def test_relu_backward_fed_the_output_passes_as_the_chapter_says():
+    # mask from relu(z) instead of z: harmless for ReLU (same sign), so it is not a mistake here
+    assert check("relu_backward", lambda dy, z: dy * (np.maximum(z, 0) > 0), verbose=False).passed
+
+
+# --- Leaky ReLU ---------------------------------------------------------------------------------------
+
+def leaky(z, negative_slope=0.01, mistake=""):
+    out = z.copy()
+    negative = z <= 0
+    if mistake == "positive side":
+        out[~negative] *= negative_slope
+    elif mistake == "fixed slope":
+        out[negative] *= 0.01
+    elif mistake == "relu":
+        out[negative] = 0
+    elif mistake == "max":
+        out = np.maximum(z, negative_slope * z)
+    else:
+        out[negative] *= negative_slope
+    return out
+
+
+def test_leaky_relu_passes_and_its_mistakes_are_named():
+    assert np.allclose(leaky(np.array([-2.0, 0.0, 3.0]), 0.1), [-0.2, 0.0, 3.0])
+    assert check("leaky_relu", leaky, verbose=False).passed
+    assert check("leaky_relu", lambda z, negative_slope=0.01: np.maximum(z, 0) + negative_slope * np.minimum(z, 0),
+                 verbose=False).passed
+    assert "applied to the positive side" in diagnoses("leaky_relu", lambda z, s=0.01: leaky(z, s, "positive side"))
+    assert "negative_slope is ignored" in diagnoses("leaky_relu", lambda z, negative_slope=0.01: leaky(
+        z, negative_slope, "fixed slope"))
+    assert "that is ReLU" in diagnoses("leaky_relu", lambda z, s=0.01: leaky(z, s, "relu"))
+    assert "float64 for a float32 input" in diagnoses(
+        "leaky_relu", lambda z, negative_slope=0.01: leaky(z, negative_slope).astype(float))
+
+
+def test_leaky_relu_by_max_fails_only_for_a_slope_above_one():
+    report = check("leaky_relu", lambda z, negative_slope=0.01: leaky(z, negative_slope, "max"), verbose=False)
+    failed = [r for r in report.results if not r.passed]
+    assert len(failed) == 1 and "1.5" in failed[0].case
+    assert "only when the slope is at most 1" in failed[0].diagnosis
+
+
+def test_leaky_relu_that_scales_its_input_in_place_fails():
+    def in_place(z, negative_slope=0.01):
+        z[z < 0] *= negative_slope
+        return z
+
+    report = check("leaky_relu", in_place, verbose=False)
+    assert not report.passed and "input array was modified" in " ".join(report.diagnoses())
+
+
+def test_leaky_relu_with_a_misnamed_slope_argument_fails():
+    report = check("leaky_relu", lambda z, alpha=0.01: leaky(z, alpha), verbose=False)
+    assert any("negative_slope" in r.problem for r in report.results if not r.passed)
+
+
+# --- Leaky ReLU backward ------------------------------------------------------------------------------
+
+def leaky_layer(dy, z, negative_slope=0.01, mistake=""):
+    slope = np.full(z.shape, negative_slope, dtype=dy.dtype)
+    slope[z > 0] = 1
+    if mistake == "positive side":
+        slope = np.where(z > 0, negative_slope, 1.0)
+    elif mistake == "kink":
+        slope[z == 0] = 1
+    elif mistake == "no dy":
+        return slope
+    elif mistake == "relu":
+        slope[z <= 0] = 0
+    elif mistake == "fixed slope":
+        slope[z <= 0] = 0.01
+    elif mistake == "float64":
+        slope = slope.astype(np.float64)
+    return dy * slope
+
+
+def test_leaky_relu_backward_passes_and_its_mistakes_are_named():
+    assert np.allclose(leaky_layer(np.array([1.0, 2.0, 3.0]), np.array([-2.0, 0.0, 3.0]), 0.1), [0.1, 0.2, 3.0])
+    assert check("leaky_relu_backward", leaky_layer, verbose=False).passed
+    name = "leaky_relu_backward"
+    assert "applied to the positive side" in diagnoses(name, lambda dy, z, s=0.01: leaky_layer(dy, z, s, "positive side"))
+    assert "z > 0, not z >= 0" in diagnoses(name, lambda dy, z, s=0.01: leaky_layer(dy, z, s, "kink"))
+    assert "dy is not used" in diagnoses(name, lambda dy, z, s=0.01: leaky_layer(dy, z, s, "no dy"))
+    assert "that is ReLU's backward" in diagnoses(name, lambda dy, z, s=0.01: leaky_layer(dy, z, s, "relu"))
+    assert "negative_slope is ignored" in diagnoses(
+        name, lambda dy, z, negative_slope=0.01: leaky_layer(dy, z, negative_slope, "fixed slope"))
+    assert "float64 for a float32 input" in diagnoses(
+        name, lambda dy, z, negative_slope=0.01: leaky_layer(dy, z, negative_slope, "float64"))
+
+
+def test_leaky_relu_backward_given_the_output_passes_for_a_positive_slope():
+    # with a positive slope the output has the input's sign, so the mask is the same (the chapter's point)
+    def from_output(dy, z, negative_slope=0.01):
+        a = np.where(z > 0, z, negative_slope * z)
+        return np.where(a > 0, dy, negative_slope * dy)
+
+    assert check("leaky_relu_backward", from_output, verbose=False).passed
+
+
+# --- the solution notebook ----------------------------------------------------------------------------
+
+def test_the_solution_notebook_passes_every_chapter_6_question():
+    notebook = json.loads((REPO_ROOT / "solutions" / "06_activations.ipynb").read_text(encoding="utf-8"))
+    assert notebook["metadata"]["cnnbook"] == {"chapter": 6}
+    namespace: dict = {}
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and not source.startswith("check("):
+            exec(compile(source, "solutions/06_activations.ipynb", "exec"), namespace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # the solutions run every case without a RuntimeWarning
+        for question in questions_of_chapter(6):
+            assert check(question.name, namespace[question.function], verbose=False).passed, question.name
+
