@@ -36,5 +36,9 @@ from .activations import (  # noqa: E402
     tanh,
     tanh_backward,
 )
+# Layers, losses, optimisers and training: the capstone's building blocks.
+from . import data, init, layers, losses, model_io, optim, training  # noqa: E402
+from .losses import softmax_cross_entropy  # noqa: E402
+from .training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
 
 __version__ = "0.1.0"
