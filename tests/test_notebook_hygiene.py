@@ -35,6 +35,8 @@ def test_committed_notebook_has_no_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; run `make strip-outputs`"
     assert "widgets" not in notebook.get("metadata", {}), f"{path.name}: saved widget state; run `make strip-outputs`"
     assert notebook["metadata"].get("kernelspec", {}).get("name") == "python3"
+    without_id = [index for index, cell in enumerate(notebook["cells"]) if "id" not in cell]
+    assert not without_id, f"{path.name}: cells {without_id} have no id (nbformat 4.5 requires one)"
 
 
 def _notebook_with_outputs() -> dict:
