@@ -12,15 +12,30 @@ pass (``w2 = w.reshape(K, C*R*S)``, ``dy[n]`` seen as ``(K, P*Q)``)::
     dx[n] = col2im(dcol)             each pixel adds up its entries in every window
 
 The matrices are built one sample at a time (one buffer per chunk of samples),
-never for the whole batch, so the extra memory stays a small fraction of a layer's input. Padding is
-never materialised: :func:`tap_range` says which output rows or columns a filter
-tap reaches inside the image, and everything else is zero.
+never for the whole batch, so the extra memory stays a small fraction of a
+layer's input. Each sample is first copied into a zero-bordered buffer, so the
+copies that build them need no bounds logic. They index flat arrays with
+unsigned integers: numba then skips its negative-index check, and LLVM turns
+the copies into vector loads and stores (slicing a view per image row instead
+costs more than the copy itself on the book's small layers).
 
-The products are computed here too, without BLAS, in parallel over chunks of
-samples. :func:`add_matmul_nt` works in 4x4 register blocks and reads both
-operands along contiguous rows, so for it the forward pass transposes ``col``
-and the input gradient transposes ``dy[n]``; layers with few filters skip the
-transposes and use plain rows of multiply-adds (:func:`add_matmul_nn`).
+The products are computed here too, without BLAS (OpenBLAS's threads and
+numba's fight over the cores), in parallel over chunks of samples, by one of:
+
+* :func:`add_matmul_nn`, rows of multiply-adds, for short windows (few channels);
+* :func:`add_matmul_nt`, 4x4 register blocks of dot products, when the dot
+  products are long enough to pay (:func:`blocks_pay`). Its operands must be
+  contiguous along the summed axis, so the forward pass builds the transposed
+  ``col`` directly: :func:`im2row` reads the sample channels-last, where the
+  ``S*C`` numbers of one window row are contiguous, and the filters are
+  reordered to ``(K, R, S, C)`` to match.
+
+With stride 1 (and padding below the kernel size) the input gradient is itself
+a stride-1 correlation, which :func:`input_grad_is_correlation` picks when its
+product's blocks pay: of ``dy``, zero-bordered by ``R-1-ph`` rows and
+``S-1-pw`` columns, with the filters rotated by 180 degrees and their ``K`` and
+``C`` axes swapped. It then reuses the forward machinery; the window form would need a product that sums over only
+``K`` terms, one that the 4x4 blocks cannot speed up, and a ``col2im``.
 
 Every parallel loop writes outputs no other iteration touches (whole samples, or
 one partial weight gradient per chunk, added up afterwards in chunk order), and
@@ -37,93 +52,91 @@ from numba import prange
 # Reassociation lets LLVM vectorise the dot products; unlike fastmath=True it
 # keeps NaN and inf semantics, so they still propagate.
 VECTORISE = {"reassoc", "contract"}
-# With fewer filters than this the products are too thin for 4x4 blocks to pay
-# for the transposes they need (measured on the book's layers).
-BLOCKED_MIN_FILTERS = 32
+# 4x4 blocks of dot products pay once the dot products are at least this long
+# (measured on the book's layers: 150 pays, 25 does not).
+BLOCKED_MIN_LENGTH = 64
 # The batch is cut into this many chunks (fewer for small batches); each has its own weight gradient.
 CHUNKS = 8
 
 
 @numba.njit(cache=True)
-def tap_range(tap, pad, stride, in_size, out_size):
-    """Output indices ``lo <= i < hi`` whose input index ``i*stride + tap - pad`` lies in ``[0, in_size)``."""
-    first_input = tap - pad
-    lo = 0 if first_input >= 0 else (stride - 1 - first_input) // stride
-    last_input = in_size - 1 - first_input
-    hi = min(out_size, last_input // stride + 1) if last_input >= 0 else 0
-    return lo, max(lo, hi)
-
-
-@numba.njit(cache=True)
-def _gather(dst, src, start, step):
-    """``dst[j] = src[start + j*step]``; the contiguous case is written so that LLVM vectorises it."""
-    if step == 1:
-        src = src[start : start + dst.size]
-        for j in range(dst.size):
-            dst[j] = src[j]
-    else:
-        for j in range(dst.size):
-            dst[j] = src[start + j * step]
-
-
-@numba.njit(cache=True)
-def _scatter_add(dst, src, start, step):
-    """``dst[start + j*step] += src[j]``, the transpose of :func:`_gather`."""
-    if step == 1:
-        dst = dst[start : start + src.size]
-        for j in range(src.size):
-            dst[j] += src[j]
-    else:
-        for j in range(src.size):
-            dst[start + j * step] += src[j]
-
-
-@numba.njit(cache=True)
-def im2col(image, col, R, S, sh, sw, ph, pw, P, Q):
-    """Fill ``col`` ``(C*R*S, P*Q)`` with the windows of ``image`` ``(C, H, W)``; see the module docstring."""
+def pad_into(image, out, ph, pw):
+    """``out[:, ph:ph+H, pw:pw+W] = image`` ``(C, H, W)``; the border of ``out`` is left as it is (zero)."""
     C, H, W = image.shape
+    Hp, Wp = out.shape[1:]
+    src, dst = image.reshape(-1), out.reshape(-1)
     for c in range(C):
-        for r in range(R):
-            i_lo, i_hi = tap_range(r, ph, sh, H, P)
-            for s in range(S):
-                j_lo, j_hi = tap_range(s, pw, sw, W, Q)
-                row = col[(c * R + r) * S + s]
-                row[: i_lo * Q] = 0
-                row[i_hi * Q :] = 0
-                for i in range(i_lo, i_hi):
-                    out = row[i * Q : (i + 1) * Q]
-                    out[:j_lo] = 0
-                    out[j_hi:] = 0
-                    _gather(out[j_lo:j_hi], image[c, i * sh + r - ph], j_lo * sw + s - pw, sw)
+        for h in range(H):
+            start = (c * Hp + ph + h) * Wp + pw
+            for v in range(W):
+                dst[np.uint64(start + v)] = src[np.uint64((c * H + h) * W + v)]
 
 
 @numba.njit(cache=True)
-def col2im(dcol, image_grad, R, S, sh, sw, ph, pw, P, Q):
-    """``image_grad`` ``(C, H, W)`` = the transpose of :func:`im2col` applied to ``dcol`` ``(C*R*S, P*Q)``.
+def pad_channels_last_into(image, out, ph, pw):
+    """``out[ph+h, pw+v, c] = image[c, h, v]``: ``image`` ``(C, H, W)`` moved into the interior of ``out``."""
+    C, H, W = image.shape
+    Wp = out.shape[1]
+    src, dst = image.reshape(-1), out.reshape(-1)
+    for h in range(H):  # one image row at a time: a (C, W) tile that stays in cache while it is transposed
+        row = ((ph + h) * Wp + pw) * C
+        for c in range(C):
+            for v in range(W):
+                dst[np.uint64(row + v * C + c)] = src[np.uint64((c * H + h) * W + v)]
 
-    Each pixel receives the sum of its entries in every window; entries on the padding are dropped.
+
+@numba.njit(cache=True)
+def im2col(xpad, col, R, S, sh, sw, P, Q):
+    """``col[(c*R + r)*S + s, i*Q + j] = xpad[c, i*sh + r, j*sw + s]``, from a zero-bordered ``xpad`` ``(C, Hp, Wp)``.
+
+    See the module docstring for why the indices are flat and unsigned.
     """
-    C, H, W = image_grad.shape
-    image_grad[:] = 0
+    C, Hp, Wp = xpad.shape
+    image, windows = xpad.reshape(-1), col.reshape(-1)
     for c in range(C):
         for r in range(R):
-            i_lo, i_hi = tap_range(r, ph, sh, H, P)
             for s in range(S):
-                j_lo, j_hi = tap_range(s, pw, sw, W, Q)
-                row = dcol[(c * R + r) * S + s]
-                for i in range(i_lo, i_hi):
-                    _scatter_add(image_grad[c, i * sh + r - ph], row[i * Q + j_lo : i * Q + j_hi], j_lo * sw + s - pw, sw)
+                out = ((c * R + r) * S + s) * P * Q
+                for i in range(P):
+                    start = (c * Hp + i * sh + r) * Wp + s
+                    for j in range(Q):
+                        windows[np.uint64(out + j)] = image[np.uint64(start + j * sw)]
+                    out += Q
 
 
 @numba.njit(cache=True)
-def transpose_into(src, dst):
-    """``dst`` ``(B, A)`` = ``src`` ``(A, B)``.T, in 16x16 tiles so that both sides stay in cache."""
-    A, B = src.shape
-    for a0 in range(0, A, 16):
-        for b0 in range(0, B, 16):
-            for a in range(a0, min(a0 + 16, A)):
-                for b in range(b0, min(b0 + 16, B)):
-                    dst[b, a] = src[a, b]
+def col2im(dcol, dxpad, R, S, sh, sw, P, Q):
+    """``dxpad`` ``(C, Hp, Wp)`` += the transpose of :func:`im2col` applied to ``dcol`` ``(C*R*S, P*Q)``."""
+    C, Hp, Wp = dxpad.shape
+    image, windows = dxpad.reshape(-1), dcol.reshape(-1)
+    for c in range(C):
+        for r in range(R):
+            for s in range(S):
+                out = ((c * R + r) * S + s) * P * Q
+                for i in range(P):
+                    start = (c * Hp + i * sh + r) * Wp + s
+                    for j in range(Q):
+                        image[np.uint64(start + j * sw)] += windows[np.uint64(out + j)]
+                    out += Q
+
+
+@numba.njit(cache=True)
+def im2row(xpad_cl, rows, R, S, sh, sw, P, Q):
+    """``rows[i*Q + j, (r*S + s)*C + c] = xpad_cl[i*sh + r, j*sw + s, c]``, from a channels-last ``xpad_cl``.
+
+    One window row, ``S*C`` numbers, is contiguous in ``xpad_cl``: each is one plain copy.
+    """
+    Wp, C = xpad_cl.shape[1:]
+    span = S * C
+    image, windows = xpad_cl.reshape(-1), rows.reshape(-1)
+    out = 0
+    for i in range(P):
+        for j in range(Q):
+            for r in range(R):
+                start = ((i * sh + r) * Wp + j * sw) * C
+                for t in range(span):
+                    windows[np.uint64(out + t)] = image[np.uint64(start + t)]
+                out += span
 
 
 @numba.njit(cache=True, fastmath=VECTORISE)
@@ -157,10 +170,21 @@ def _add_block_4x4(A, B, out, m, n):
     out[m + 3, n] += s30; out[m + 3, n + 1] += s31; out[m + 3, n + 2] += s32; out[m + 3, n + 3] += s33  # noqa: E702
 
 
+@numba.njit(cache=True, fastmath=VECTORISE)
+def _add_block_1x4(A, B, out, m, n):
+    """``out[m, n:n+4] += B[n:n+4] @ A[m]``: four dot products sharing the loads of ``A[m]``."""
+    a, b0, b1, b2, b3 = A[m], B[n], B[n + 1], B[n + 2], B[n + 3]
+    s0 = s1 = s2 = s3 = A.dtype.type(0)
+    for l in range(a.size):
+        s0 += a[l] * b0[l]; s1 += a[l] * b1[l]; s2 += a[l] * b2[l]; s3 += a[l] * b3[l]  # noqa: E702
+    out[m, n] += s0; out[m, n + 1] += s1; out[m, n + 2] += s2; out[m, n + 3] += s3  # noqa: E702
+
+
 @numba.njit(cache=True)
 def add_matmul_nt(A, B, out):
-    """``out`` ``(M, N)`` += ``A`` ``(M, L)`` @ ``B`` ``(N, L)``.T, in 4x4 blocks (plain dot products at the edges).
+    """``out`` ``(M, N)`` += ``A`` ``(M, L)`` @ ``B`` ``(N, L)``.T, in 4x4 blocks of dot products.
 
+    The last ``M % 4`` rows go in 1x4 blocks, the last ``N % 4`` columns one dot product at a time.
     Both operands are read along their contiguous rows. ``B`` is walked once, four
     rows at a time, while ``A`` (the smaller, filter-sized operand) stays in cache.
     """
@@ -169,8 +193,10 @@ def add_matmul_nt(A, B, out):
     for n in range(0, N4, 4):
         for m in range(0, M4, 4):
             _add_block_4x4(A, B, out, m, n)
+        for m in range(M4, M):
+            _add_block_1x4(A, B, out, m, n)
     for m in range(M):
-        for n in range(N4 if m < M4 else 0, N):
+        for n in range(N4, N):
             out[m, n] += _dot(A[m], B[n])
 
 
@@ -194,48 +220,84 @@ def chunk_bounds(N):
     return edges[:-1], edges[1:]
 
 
+@numba.njit(cache=True)
+def blocks_pay(rows, length):
+    """Whether a product with ``rows`` output rows and dot products ``length`` long uses :func:`add_matmul_nt`."""
+    return rows >= 4 and length >= BLOCKED_MIN_LENGTH
+
+
+@numba.njit(cache=True)
+def input_grad_is_correlation(C, K, R, S, sh, sw, ph, pw):
+    """Whether :func:`conv2d_backward_by_sample` computes ``dx`` as a correlation (see the module docstring)."""
+    return blocks_pay(C, K * R * S) and sh == sw == 1 and ph < R and pw < S
+
+
 @numba.njit(cache=True, parallel=True)
-def conv2d_by_sample(x, w2, b, y, R, S, sh, sw, ph, pw, P, Q):
-    """``y`` ``(N, K, P*Q)`` = ``w2`` ``(K, C*R*S)`` @ im2col(``x[n]``) + ``b`` ``(K,)``, for every sample."""
+def conv2d_by_sample(x, w2, w_cl, b, y, R, S, sh, sw, ph, pw, P, Q):
+    """``y`` ``(N, K, P*Q)`` = the correlation of ``x`` ``(N, C, H, W)`` with the filters, plus ``b`` ``(K,)``.
+
+    The filters come twice: ``w2`` ``(K, C*R*S)`` for :func:`im2col`, and
+    ``w_cl`` ``(K, R*S*C)``, channels-last, for :func:`im2row` when the blocks pay.
+    """
     starts, stops = chunk_bounds(x.shape[0])
+    _, C, H, W = x.shape
     K, window_size = w2.shape
-    blocked = K >= BLOCKED_MIN_FILTERS
+    blocked = blocks_pay(K, window_size)
+    Hp, Wp = H + 2 * ph, W + 2 * pw
     for chunk in prange(starts.size):
-        col = np.empty((window_size, P * Q), y.dtype)
-        col_t = np.empty((P * Q, window_size) if blocked else (0, 0), y.dtype)
+        xpad = np.zeros((Hp, Wp, C) if blocked else (C, Hp, Wp), y.dtype)
+        windows = np.empty((P * Q, window_size) if blocked else (window_size, P * Q), y.dtype)
         for n in range(starts[chunk], stops[chunk]):
-            im2col(x[n], col, R, S, sh, sw, ph, pw, P, Q)
             for k in range(K):
                 y[n, k] = b[k]
             if blocked:
-                transpose_into(col, col_t)
-                add_matmul_nt(w2, col_t, y[n])
+                pad_channels_last_into(x[n], xpad, ph, pw)
+                im2row(xpad, windows, R, S, sh, sw, P, Q)
+                add_matmul_nt(w_cl, windows, y[n])
             else:
-                add_matmul_nn(w2, col, y[n])
+                pad_into(x[n], xpad, ph, pw)
+                im2col(xpad, windows, R, S, sh, sw, P, Q)
+                add_matmul_nn(w2, windows, y[n])
 
 
 @numba.njit(cache=True, parallel=True)
-def conv2d_backward_by_sample(dy, x, w2, dx, dw2, R, S, sh, sw, ph, pw, P, Q):
-    """``dx`` ``(N, C, H, W)`` and ``dw2`` ``(K, C*R*S)`` from ``dy`` ``(N, K, P*Q)``, ``x``, ``w2`` ``(K, C*R*S)``."""
+def conv2d_backward_by_sample(dy, x, w2, w_flipped, dx, dw2, R, S, sh, sw, ph, pw, P, Q):
+    """``dx`` ``(N, C, H, W)`` and ``dw2`` ``(K, C*R*S)`` from ``dy`` ``(N, K, P, Q)``, ``x`` and ``w2`` ``(K, C*R*S)``.
+
+    ``w_flipped`` ``(C, R*S*K)`` holds ``w[k, c, R-1-r, S-1-s]`` at ``[c, (r*S + s)*K + k]``;
+    it is read only when :func:`input_grad_is_correlation`.
+    """
     starts, stops = chunk_bounds(x.shape[0])
+    _, C, H, W = x.shape
     K, window_size = w2.shape
+    by_correlation = input_grad_is_correlation(C, K, R, S, sh, sw, ph, pw)
+    qh, qw = R - 1 - ph, S - 1 - pw
+    Hp, Wp = H + 2 * ph, W + 2 * pw
     w2_t = np.ascontiguousarray(w2.T)
     partial_dw2 = np.zeros((starts.size, K, window_size), dw2.dtype)
-    blocked = K >= BLOCKED_MIN_FILTERS
     for chunk in prange(starts.size):
+        xpad = np.zeros((C, Hp, Wp), dx.dtype)
         col = np.empty((window_size, P * Q), dx.dtype)
-        dcol = np.empty((window_size, P * Q), dx.dtype)
-        dy_t = np.empty((P * Q, K) if blocked else (0, 0), dx.dtype)
+        # Scratch for one way of computing dx; the other way gets empty arrays.
+        dypad = np.zeros((P + 2 * qh, Q + 2 * qw, K) if by_correlation else (0, 0, 0), dx.dtype)
+        dy_rows = np.empty((H * W, R * S * K) if by_correlation else (0, 0), dx.dtype)
+        dcol = np.empty((0, 0) if by_correlation else (window_size, P * Q), dx.dtype)
+        dxpad = np.zeros((0, 0, 0) if by_correlation else (C, Hp, Wp), dx.dtype)
         for n in range(starts[chunk], stops[chunk]):
-            im2col(x[n], col, R, S, sh, sw, ph, pw, P, Q)
-            add_matmul_nt(dy[n], col, partial_dw2[chunk])
-            dcol[:] = 0
-            if blocked:
-                transpose_into(dy[n], dy_t)
-                add_matmul_nt(w2_t, dy_t, dcol)
+            pad_into(x[n], xpad, ph, pw)
+            im2col(xpad, col, R, S, sh, sw, P, Q)
+            add_matmul_nt(dy[n].reshape(K, P * Q), col, partial_dw2[chunk])
+            if by_correlation:
+                pad_channels_last_into(dy[n], dypad, qh, qw)
+                im2row(dypad, dy_rows, R, S, 1, 1, H, W)
+                dx[n] = 0
+                add_matmul_nt(w_flipped, dy_rows, dx[n].reshape(C, H * W))
             else:
-                add_matmul_nn(w2_t, dy[n], dcol)
-            col2im(dcol, dx[n], R, S, sh, sw, ph, pw, P, Q)
+                dcol[:] = 0
+                add_matmul_nn(w2_t, dy[n].reshape(K, P * Q), dcol)
+                dxpad[:] = 0
+                col2im(dcol, dxpad, R, S, sh, sw, P, Q)
+                dx[n] = dxpad[:, ph : ph + H, pw : pw + W]
     dw2[:] = 0
     for chunk in range(starts.size):
         dw2 += partial_dw2[chunk]

@@ -29,7 +29,8 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     N, K = x.shape[0], w.shape[0]
     bias = np.zeros(K, layer.dtype) if layer.b is None else layer.b
     y = np.empty((N, K, layer.P, layer.Q), layer.dtype)
-    kernels.conv2d_by_sample(x, layer.w_matrix(), bias, y.reshape(N, K, layer.P * layer.Q), *layer.geometry())
+    kernels.conv2d_by_sample(x, layer.w_matrix(), layer.w_channels_last(), bias,
+                             y.reshape(N, K, layer.P * layer.Q), *layer.geometry())
     return y
 
 
@@ -44,7 +45,7 @@ def conv2d_backward(dy, x, w, stride=1, padding=0):
     x, w, dy = layer.x, layer.w, layer.dy
     dx = np.empty(x.shape, layer.dtype)
     dw = np.empty(w.shape, layer.dtype)
-    kernels.conv2d_backward_by_sample(dy.reshape(*dy.shape[:2], layer.P * layer.Q), x, layer.w_matrix(), dx,
+    kernels.conv2d_backward_by_sample(dy, x, layer.w_matrix(), layer.w_flipped(), dx,
                                       dw.reshape(layer.w_matrix().shape), *layer.geometry())
     db = dy.sum(axis=(0, 2, 3))
     return dx, dw, db
@@ -100,6 +101,14 @@ class _Layer:
     def w_matrix(self):
         """``w`` seen as ``(K, C*R*S)``: one filter per row, in the order of the im2col rows."""
         return self.w.reshape(self.w.shape[0], -1)
+
+    def w_channels_last(self):
+        """``w`` as ``(K, R*S*C)``, in the order of the :func:`~cnnbook._conv_kernels.im2row` columns."""
+        return np.ascontiguousarray(self.w.transpose(0, 2, 3, 1)).reshape(self.w.shape[0], -1)
+
+    def w_flipped(self):
+        """``(C, R*S*K)``: ``[c, (r*S + s)*K + k] = w[k, c, R-1-r, S-1-s]``, the filters of the input gradient."""
+        return np.ascontiguousarray(self.w[:, :, ::-1, ::-1].transpose(1, 2, 3, 0)).reshape(self.w.shape[1], -1)
 
     def geometry(self):
         """The arguments every kernel takes after its arrays: R, S, sh, sw, ph, pw, P, Q."""

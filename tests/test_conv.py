@@ -33,6 +33,9 @@ EDGE_CASES = [
     ("4x4 blocks and their edges", (3, 4, 9, 10), (9, 4, 3, 3), 1, 1, True),
     ("32+ filters: 4x4 blocks and their edges", (2, 3, 6, 7), (33, 3, 3, 2), (2, 1), (1, 0), True),
     ("more samples than chunks", (11, 2, 5, 5), (4, 2, 2, 2), 1, 0, False),
+    ("long windows: 4x4 blocks, strided", (2, 5, 9, 8), (9, 5, 4, 4), (2, 1), (1, 2), True),
+    ("input gradient as a correlation, largest padding", (3, 6, 7, 9), (5, 6, 3, 5), 1, (2, 4), True),
+    ("padding as large as the kernel", (2, 5, 4, 4), (8, 5, 3, 3), 1, 3, False),
 ]
 CASE_IDS = [case[0] for case in EDGE_CASES]
 
@@ -69,6 +72,16 @@ def test_fast_matches_reference(index, dtype, tolerance):
     for name, actual, reference in zip(("y", "dx", "dw", "db"), (y, dx, dw, db), expected):
         assert actual.dtype == dtype, name
         assert max_relative_diff(actual, reference) < tolerance, name
+
+
+def test_edge_cases_take_every_path():
+    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made both ways by some edge case."""
+    forward, input_grad = set(), set()
+    for _, _, (K, C, R, S), stride, padding, _ in EDGE_CASES:
+        (sh, sw), (ph, pw) = np.broadcast_to(stride, 2), np.broadcast_to(padding, 2)
+        forward.add(conv.kernels.blocks_pay(K, C * R * S))
+        input_grad.add(conv.kernels.input_grad_is_correlation(C, K, R, S, sh, sw, ph, pw))
+    assert forward == input_grad == {True, False}
 
 
 @settings(max_examples=30, deadline=None)
@@ -182,15 +195,19 @@ def test_empty_batch():
     assert dx.shape == (0, 2, 5, 5) and not dw.any() and not db.any()
 
 
-@pytest.mark.parametrize("x_shape, w_shape", [((3, 4, 12, 11), (5, 4, 3, 3)), ((19, 8, 10, 10), (32, 8, 3, 3))])
-def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, rng):
+@pytest.mark.parametrize("x_shape, w_shape, stride", [
+    ((3, 4, 12, 11), (5, 4, 3, 3), (1, 2)),
+    ((19, 8, 10, 10), (32, 8, 3, 3), (1, 2)),
+    ((13, 8, 10, 10), (12, 8, 3, 3), 1),  # the input gradient as a correlation
+])
+def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, stride, rng):
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
     b = rng.standard_normal(w_shape[0]).astype(np.float32)
 
     def run():
-        y = cb.conv2d(x, w, b, stride=(1, 2), padding=1)
-        return (y, *cb.conv2d_backward(np.cos(y), x, w, stride=(1, 2), padding=1))
+        y = cb.conv2d(x, w, b, stride=stride, padding=1)
+        return (y, *cb.conv2d_backward(np.cos(y), x, w, stride=stride, padding=1))
 
     threads = numba.get_num_threads()
     first, second = run(), run()
