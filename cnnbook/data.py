@@ -38,7 +38,7 @@ class DigitsDataset(NamedTuple):
 def load_digits_dataset(seed: int = 0, test_fraction: float = 0.2) -> DigitsDataset:
     """The 1,797 digits, split stratified into train and test and standardised (see the module text).
 
-    With the default ``test_fraction=0.2`` the test set has 360 images (36 per class)
+    With the default ``test_fraction=0.2`` the test set has 360 images (35 to 37 per class)
     and the training set 1,437.
     """
     from sklearn.datasets import load_digits

@@ -1,0 +1,146 @@
+"""How long does one training epoch of the capstone's network take? ``python -m cnnbook.bench_training``.
+
+One epoch = one pass over the 1,437 training digits in mini-batches of 32 (45 batches), each
+batch a forward pass, the softmax cross-entropy loss, a backward pass and an Adam step, float32.
+The network is chapter 8's (:func:`cnnbook.demos.lenet.build_lenet`): conv16-ReLU-pool,
+conv32-ReLU-pool, dense 64, dense 10. PyTorch (on the CPU, when installed) trains the same
+network from the same starting weights on the same batches.
+
+Threads. numba's kernels and PyTorch's can each use several threads. These batches are small
+(32 images of 8x8), so starting threads may cost more than it saves, and on a shared machine a
+second thread may wait for a busy core. The bench therefore times each library with 1 thread and
+with every usable core (``numba.set_num_threads``, ``torch.set_num_threads``).
+
+All variants take turns epoch by epoch (round-robin), so a noisy machine slows them alike. The
+table gives the median epoch time; ``vs best torch`` is ``time / (fastest torch variant's time)``:
+at most 1.00 means as fast as PyTorch or faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+import cnnbook as cb
+
+from ._runtime import usable_cores
+from .demos.lenet import BATCH_SIZE, build_lenet, import_torch, torch_lenet, train_torch_epoch
+from .optim import Adam
+from .training import fit
+
+ROW = "{:<10} {:>7} {:>15} {:>14}"
+HEADER = ROW.format("impl", "threads", "median ms/epoch", "vs best torch")
+
+
+def cnnbook_epoch(data, seed: int, lr: float) -> Callable[[], None]:
+    """A function that trains a cnnbook LeNet for one more epoch each time it is called."""
+    rng = np.random.default_rng(seed)
+    model = build_lenet(rng)
+    optimizer = Adam(model.parameters(), lr=lr)
+
+    def epoch():
+        fit(model, optimizer, data.x_train, data.y_train, epochs=1, batch_size=BATCH_SIZE, rng=rng, progress=False)
+
+    return epoch
+
+
+def torch_epoch(torch, data, seed: int, lr: float) -> Callable[[], None]:
+    """The same for PyTorch: same starting weights (copied from cnnbook's), same batch order."""
+    rng = np.random.default_rng(seed)
+    net = torch_lenet(torch, build_lenet(rng))
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+
+    def epoch():
+        train_torch_epoch(torch, net, optimizer, x, y, BATCH_SIZE, rng)
+
+    return epoch
+
+
+def with_threads(library: str, threads: int, torch, epoch: Callable[[], None]) -> Callable[[], None]:
+    """``epoch`` run with ``threads`` threads for ``library`` ("cnnbook": numba; "torch")."""
+    import numba
+
+    def run():
+        if library == "cnnbook":
+            numba.set_num_threads(threads)
+        else:
+            torch.set_num_threads(threads)
+        epoch()
+
+    return run
+
+
+def round_robin(steps: dict, repeat: int) -> dict:
+    """Median seconds of each step over ``repeat`` turns, after one warm-up turn each."""
+    for step in steps.values():
+        step()
+    times = {name: [] for name in steps}
+    for _ in range(repeat):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(samples) for name, samples in times.items()}
+
+
+def run(repeat: int = 15, quick: bool = False, seed: int = 0, lr: float = 1e-3) -> list[str]:
+    """The report's lines: a header, then one row per (implementation, thread count)."""
+    import numba
+
+    torch = import_torch()
+    data = cb.data.load_digits_dataset(seed)
+    if quick:  # a few batches only: checks that everything runs
+        data = data._replace(x_train=data.x_train[:96], y_train=data.y_train[:96])
+    cores = usable_cores()
+    thread_counts = sorted({1, min(cores, numba.config.NUMBA_NUM_THREADS)})
+    steps = {}
+    for threads in thread_counts:
+        steps[("cnnbook", threads)] = with_threads("cnnbook", threads, torch, cnnbook_epoch(data, seed, lr))
+    if torch is not None:
+        for threads in sorted({1, cores}):
+            steps[("torch", threads)] = with_threads("torch", threads, torch, torch_epoch(torch, data, seed, lr))
+    numba_threads, torch_threads = numba.get_num_threads(), torch.get_num_threads() if torch else None
+    try:
+        medians = round_robin(steps, repeat)
+    finally:
+        numba.set_num_threads(numba_threads)
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+
+    lines = [f"cnnbook {cb.__version__}, numpy {np.__version__}, numba {numba.__version__}; "
+             f"{len(data.x_train)} training digits, batch {BATCH_SIZE}, Adam, float32; "
+             f"median of {repeat} epochs; {cores} usable core(s)"]
+    if torch is None:
+        lines.append("torch: skipped (PyTorch is not installed)")
+    else:
+        lines.append(f"torch {torch.__version__} on the CPU")
+    lines.append(HEADER)
+    best_torch = min((s for (impl, _), s in medians.items() if impl == "torch"), default=None)
+    for (impl, threads), seconds in medians.items():
+        ratio = "" if best_torch is None else f"{seconds / best_torch:.2f}"
+        lines.append(ROW.format(impl, threads, f"{seconds * 1e3:.1f}", ratio))
+    best_ours = min(s for (impl, _), s in medians.items() if impl == "cnnbook")
+    if best_torch is not None:
+        lines.append(f"fastest cnnbook / fastest torch: {best_ours / best_torch:.2f}")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnnbook.bench_training", description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=15, help="timed epochs per variant (default 15)")
+    parser.add_argument("--quick", action="store_true", help="96 digits, one repeat: checks that the bench runs")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+    for line in run(1 if args.quick else args.repeat, args.quick):
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
