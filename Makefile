@@ -12,11 +12,12 @@ STAMP  := $(VENV)/.cnnbook-installed
 LAB_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test venv check-python strip-outputs exercises grade clean
+.PHONY: help lab test book venv check-python strip-outputs exercises grade clean
 
 help:
 	@echo "make lab            open the book in JupyterLab"
 	@echo "make test           run every test (unit, checkers, notebooks)"
+	@echo "make book           build the static HTML book into _build/html"
 	@echo "make exercises      regenerate exercises/ from solutions/"
 	@echo "make grade DIR=...  grade every submitted notebook in a folder"
 	@echo "make strip-outputs  remove outputs from every committed notebook"
@@ -44,6 +45,10 @@ test: venv
 
 strip-outputs: venv
 	$(PY) tools/strip_outputs.py chapters solutions exercises
+
+book: venv
+	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "open _build/html/index.html"
 
 exercises: venv
 	$(PY) -m cnnbook exercises
