@@ -225,7 +225,8 @@ register(Question(
     chapter=8,
     reference=_lenet_architecture_reference,
     cases=lambda: [Case("build_lenet(np.random.default_rng(0)), a batch of two 8x8 digits", (0,)),
-                   Case("build_lenet(np.random.default_rng(1)): the architecture does not depend on the seed", (1,))],
+                   Case("build_lenet(np.random.default_rng(1)): the architecture does not depend on the seed", (1,)),
+                   Case("build_lenet(np.random.default_rng(7)): nor on any other seed", (7,))],
     points=2.0,
     output_names=tuple(f"layer {i}" for i in range(10)),
     mistakes=(
