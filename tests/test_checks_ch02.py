@@ -6,7 +6,6 @@ question's reference or a Mistake's function.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -15,20 +14,10 @@ import pytest
 import cnnbook as cb
 from cnnbook.checks import check, questions_of_chapter
 from cnnbook.connectivity import locally_connected2d, locally_connected2d_backward, share_weights
-from paths import REPO_ROOT
+from checking import diagnoses, stub
 
 NAMES = ["parameter_counts", "receptive_field", "receptive_field_range", "tied_gradients",
          "locally_connected2d_backward"]
-
-
-def diagnoses(name, function):
-    report = check(name, function, verbose=False)
-    assert not report.passed, f"{name}: a planted mistake passed every case"
-    return " ".join(report.diagnoses())
-
-
-def stub(*args):
-    raise NotImplementedError("not implemented yet")
 
 
 def test_chapter_2_has_its_questions_in_order():
@@ -298,19 +287,3 @@ def test_a_backward_pass_that_pads_its_input_in_place_is_caught():
 
 
 # --- the solution notebook ----------------------------------------------------------------------------
-
-def test_the_solution_notebook_passes_every_chapter_2_question():
-    notebook = json.loads((REPO_ROOT / "solutions" / "02_local_connectivity.ipynb").read_text(encoding="utf-8"))
-    assert notebook["metadata"]["cnnbook"] == {"chapter": 2}
-    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    namespace: dict = {}
-    checked = []
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("check("):
-            checked.append(source.split('"')[1])
-        elif cell["cell_type"] == "code":
-            exec(compile(source, "solutions/02_local_connectivity.ipynb", "exec"), namespace)
-    assert checked == NAMES
-    for question in questions_of_chapter(2):
-        assert check(question.name, namespace[question.function], verbose=False).passed, question.name

@@ -6,26 +6,15 @@ question's reference or a Mistake's function.
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 
 import cnnbook as cb
 from cnnbook.checks import QUESTIONS, check, questions_of_chapter
-from paths import REPO_ROOT
+from checking import diagnoses, stub
 
 NAMES = ["max_pool2d", "avg_pool2d", "avg_pool2d_backward", "max_pool2d_backward"]
-
-
-def diagnoses(name, function):
-    report = check(name, function, verbose=False)
-    assert not report.passed, f"{name}: a planted mistake passed every case"
-    return " ".join(report.diagnoses())
-
-
-def stub(*args):
-    raise NotImplementedError("not implemented yet")
 
 
 def as_pair(value):
@@ -247,19 +236,3 @@ def test_a_backward_pass_that_modifies_dy_is_caught():
 
 
 # --- the solution notebook ----------------------------------------------------------------------------
-
-def test_the_solution_notebook_passes_every_chapter_5_question():
-    notebook = json.loads((REPO_ROOT / "solutions" / "05_pooling.ipynb").read_text(encoding="utf-8"))
-    assert notebook["metadata"]["cnnbook"] == {"chapter": 5}
-    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    namespace: dict = {}
-    checked = []
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("check("):
-            checked.append(source.split('"')[1])
-        elif cell["cell_type"] == "code":
-            exec(compile(source, "solutions/05_pooling.ipynb", "exec"), namespace)
-    assert checked == NAMES
-    for question in questions_of_chapter(5):
-        assert check(question.name, namespace[question.function], verbose=False).passed, question.name

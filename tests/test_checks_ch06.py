@@ -6,7 +6,6 @@ question's reference or a Mistake's function (nor the package's activations).
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 
@@ -14,20 +13,10 @@ import numpy as np
 import pytest
 
 from cnnbook.checks import check, questions_of_chapter
-from paths import REPO_ROOT
+from checking import diagnoses, stub
 
 NAMES = ["stable_sigmoid", "sigmoid_layer_backward", "tanh_backward", "relu_backward", "leaky_relu",
          "leaky_relu_backward"]
-
-
-def diagnoses(name, function):
-    report = check(name, function, verbose=False)
-    assert not report.passed, f"{name}: a planted mistake passed every case"
-    return " ".join(report.diagnoses())
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("not implemented yet")
 
 
 def test_chapter_6_has_its_questions_in_order():
@@ -327,17 +316,3 @@ def test_leaky_relu_backward_given_the_output_passes_for_a_positive_slope():
 
 
 # --- the solution notebook ----------------------------------------------------------------------------
-
-def test_the_solution_notebook_passes_every_chapter_6_question():
-    notebook = json.loads((REPO_ROOT / "solutions" / "06_activations.ipynb").read_text(encoding="utf-8"))
-    assert notebook["metadata"]["cnnbook"] == {"chapter": 6}
-    namespace: dict = {}
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and not source.startswith("check("):
-            exec(compile(source, "solutions/06_activations.ipynb", "exec"), namespace)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")   # the solutions run every case without a RuntimeWarning
-        for question in questions_of_chapter(6):
-            assert check(question.name, namespace[question.function], verbose=False).passed, question.name
-

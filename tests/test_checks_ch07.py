@@ -7,7 +7,6 @@ question's reference or a Mistake's function (nor the chapter's helpers in cnnbo
 from __future__ import annotations
 
 import copy
-import json
 import pickle
 
 import numpy as np
@@ -16,19 +15,9 @@ import pytest
 import cnnbook as cb
 from cnnbook.checks import QUESTIONS, check, questions_of_chapter
 from cnnbook.checks.questions_ch07 import FeatureMap
-from paths import REPO_ROOT
+from checking import diagnoses, stub
 
 NAMES = ["circular_shift", "conv2d_circular", "equivariance_error", "invariance_error"]
-
-
-def diagnoses(name, function):
-    report = check(name, function, verbose=False)
-    assert not report.passed, f"{name}: a planted mistake passed every case"
-    return " ".join(report.diagnoses())
-
-
-def stub(*args):
-    raise NotImplementedError("not implemented yet")
 
 
 def test_chapter_7_has_its_questions_in_order():
@@ -258,19 +247,3 @@ def test_a_phi_modified_by_the_submission_is_caught():
 
 
 # --- the solution notebook ----------------------------------------------------------------------------
-
-def test_the_solution_notebook_passes_every_chapter_7_question():
-    notebook = json.loads((REPO_ROOT / "solutions" / "07_equivariance.ipynb").read_text(encoding="utf-8"))
-    assert notebook["metadata"]["cnnbook"] == {"chapter": 7}
-    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    namespace: dict = {}
-    checked = []
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("check("):
-            checked.append(source.split('"')[1])
-        elif cell["cell_type"] == "code":
-            exec(compile(source, "solutions/07_equivariance.ipynb", "exec"), namespace)
-    assert checked == NAMES
-    for question in questions_of_chapter(7):
-        assert check(question.name, namespace[question.function], verbose=False).passed, question.name

@@ -6,28 +6,17 @@ question's reference or a Mistake's function.
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import QUESTIONS, check, questions_of_chapter
+from cnnbook.checks import check, questions_of_chapter
 from cnnbook.demos.lenet import PASSING_VERDICT, accuracy_verdict, architecture_rows, quick_accuracy
 from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
-from paths import REPO_ROOT
+from checking import diagnoses, stub
 
 NAMES = ["cross_entropy", "linear_backward", "lenet_architecture", "lenet_accuracy"]
-
-
-def diagnoses(name, function):
-    report = check(name, function, verbose=False)
-    assert not report.passed, f"{name}: a planted mistake passed every case"
-    return " ".join(report.diagnoses())
-
-
-def stub(*args):
-    raise NotImplementedError("not implemented yet")
 
 
 def test_chapter_8_has_its_questions_in_order():
@@ -214,23 +203,3 @@ def test_a_learner_lenet_learns_and_an_untrainable_one_does_not():
 
     report = check("lenet_accuracy", frozen, verbose=False)
     assert not report.passed and "below the 90% required" in str(report)
-
-
-# --- the solution notebook ----------------------------------------------------------------------------
-
-@pytest.mark.slow
-def test_the_solution_notebook_passes_every_chapter_8_question():
-    notebook = json.loads((REPO_ROOT / "solutions" / "08_lenet.ipynb").read_text(encoding="utf-8"))
-    assert notebook["metadata"]["cnnbook"] == {"chapter": 8}
-    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
-    namespace: dict = {}
-    checked = []
-    for cell in notebook["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("check("):
-            checked.append(source.split('"')[1])
-        elif cell["cell_type"] == "code":
-            exec(compile(source, "solutions/08_lenet.ipynb", "exec"), namespace)
-    assert checked == NAMES
-    for question in questions_of_chapter(8):
-        assert check(question.name, namespace[question.function], verbose=False).passed, question.name

@@ -9,7 +9,6 @@ matplotlib.use("Agg")
 import pytest
 from matplotlib.figure import Figure
 
-from cnnbook.connectivity import receptive_field
 from cnnbook.demos.receptive_field import draw_connections, field_layout, receptive_field_widget
 
 
