@@ -181,3 +181,21 @@ def test_grade_refuses_bad_arguments(tmp_path):
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
     empty = subprocess.run([sys.executable, "-m", "cnnbook", "grade", str(tmp_path)], capture_output=True, text=True)
     assert empty.returncode == 2 and "no notebooks found" in empty.stderr
+
+
+@pytest.mark.slow
+def test_every_solution_gets_full_marks_and_every_exercise_zero(tmp_path):
+    report = tmp_path / "grades.json"
+    run = subprocess.run([sys.executable, "-m", "cnnbook", "grade", str(REPO_ROOT / "solutions"),
+                          str(REPO_ROOT / "exercises"), "--json", str(report)],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    grades = json.loads(report.read_text())
+    assert len(grades) == 2 * len(list((REPO_ROOT / "solutions").glob("*.ipynb")))
+    for row in grades:
+        if "/solutions/" in row["path"]:
+            assert row["points"] == row["max_points"] > 0, (row["path"], row["questions"])
+        else:
+            assert row["points"] == 0 and row["max_points"] > 0
+            assert {q["status"] for q in row["questions"]} == {"not implemented yet"}, row["path"]
+        assert not row["notes"], (row["path"], row["notes"])
