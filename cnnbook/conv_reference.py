@@ -66,6 +66,11 @@ def conv2d_backward_reference(dy, x, w, stride=1, padding=0):
       filter rotated by 180 degrees, ``rot180(w[k, c])``, summed over the filters;
       ``dx`` is ``dxpad`` with the padding cropped off (padding is not an input);
     * ``db[k]`` is ``dy[:, k]`` summed over the batch and both spatial axes.
+
+    For finite inputs this is the specification the fast kernels are tested against.
+    With NaN or inf in ``x`` or ``w`` the inserted zeros also meet them (NaN * 0 = NaN),
+    so here a NaN may spread to gradients it has no connection to; the fast kernels
+    multiply only connected pairs, as PyTorch does (``tests/test_conv_nan.py``).
     """
     stride = as_pair(stride, "stride", "conv2d_backward_reference", minimum=1)
     padding = as_pair(padding, "padding", "conv2d_backward_reference", minimum=0)
