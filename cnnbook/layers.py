@@ -5,6 +5,9 @@ layer here needs for its backward pass. ``backward(dy)`` takes ``dy``, the gradi
 with respect to the output, returns ``dx``, the gradient with respect to the input, and **adds**
 the gradients of the layer's parameters into their ``.grad`` (it accumulates, as in PyTorch and
 micrograd). So call ``optimizer.zero_grad()`` (or ``model.zero_grad()``) before each backward.
+``backward(dy, input_grad=False)`` is for when nobody needs ``dx`` (the gradient with respect to
+the network's input, in training): it adds the parameter gradients only and returns ``None``,
+which saves the first convolution about half of its backward pass.
 
 Parameters have one interface, used by the optimisers and by :mod:`cnnbook.model_io`:
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, as_pair, require_shape
+from ._validation import FLOAT_DTYPES, as_float_array, as_pair, require_shape
 from .activations import (
     leaky_relu,
     leaky_relu_backward,
@@ -39,7 +42,15 @@ from .activations import (
 )
 from .conv import conv2d, conv2d_backward
 from .init import get_initializer
-from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    check_pool_arguments,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool_backward_at,
+    max_pool_with_indices,
+)
 
 
 class Parameter:
@@ -78,20 +89,27 @@ class Layer:
 
     def forward(self, x) -> np.ndarray:
         """The layer's output for ``x``; keeps ``x`` for :meth:`backward`."""
-        x = self._cast(as_float_array(x, "x", repr(self)))
+        x = self._as_float(x, "x")
         self._check_input(x)
         y = self._forward(x)
         self.x, self._y_shape = x, y.shape
         return y
 
-    def backward(self, dy) -> np.ndarray:
-        """``dx`` for the last forward pass, given ``dy`` shaped like its output; adds into ``.grad``."""
+    def backward(self, dy, input_grad: bool = True) -> np.ndarray | None:
+        """``dx`` for the last forward pass, given ``dy`` shaped like its output; adds into ``.grad``.
+
+        With ``input_grad=False`` only the parameter gradients are added, and ``None`` is returned.
+        """
         if self.x is None:
             raise RuntimeError(f"{self!r}: backward() called before forward(); run forward(x) first, "
                                f"it keeps the input x that backward needs")
-        dy = self._cast(as_float_array(dy, "dy", repr(self)))
-        require_shape(dy, self._y_shape, "dy", repr(self), "the shape of the last forward output")
-        return self._backward(dy)
+        dy = self._as_float(dy, "dy")
+        if dy.shape != self._y_shape:
+            require_shape(dy, self._y_shape, "dy", repr(self), "the shape of the last forward output")
+        if input_grad:
+            return self._backward(dy)
+        self._backward_parameters(dy)
+        return None
 
     def parameters(self):
         """Yield ``(name, Parameter)`` pairs, in a fixed order."""
@@ -113,8 +131,24 @@ class Layer:
             p.astype(dtype)
         return self
 
+    def _as_float(self, array, name: str) -> np.ndarray:
+        """``array`` checked by :func:`as_float_array` (errors named after the layer), in the layer's dtype."""
+        if not (isinstance(array, np.ndarray) and array.dtype in FLOAT_DTYPES):  # else nothing to check
+            array = as_float_array(array, name, repr(self))
+        return self._cast(array)
+
     def _cast(self, array: np.ndarray) -> np.ndarray:
-        return array if self.dtype is None else array.astype(self.dtype, copy=False)
+        dtype = self.dtype
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def _backward_parameters(self, dy) -> None:
+        """Add the parameter gradients only (``backward(dy, input_grad=False)``).
+
+        By default: :meth:`_backward` with its ``dx`` dropped, or nothing for a layer without
+        parameters. Layers that can skip the work of ``dx`` override this.
+        """
+        if self.params:
+            self._backward(dy)
 
     def _check_input(self, x: np.ndarray) -> None:
         pass
@@ -168,11 +202,14 @@ class Conv2d(Layer):
     def _forward(self, x):
         return conv2d(x, self.params["weight"].value, self.params["bias"].value, self.stride, self.padding)
 
-    def _backward(self, dy):
-        dx, dw, db = conv2d_backward(dy, self.x, self.params["weight"].value, self.stride, self.padding)
+    def _backward(self, dy, input_grad=True):
+        dx, dw, db = conv2d_backward(dy, self.x, self.params["weight"].value, self.stride, self.padding, input_grad)
         self.params["weight"].grad += dw
         self.params["bias"].grad += db
         return dx
+
+    def _backward_parameters(self, dy):
+        self._backward(dy, input_grad=False)
 
     def __repr__(self):
         options = "".join(f", {name}={_int_or_pair(value)}" for name, value, default in
@@ -201,9 +238,12 @@ class Linear(Layer):
         return x @ self.params["weight"].value.T + self.params["bias"].value
 
     def _backward(self, dy):
+        self._backward_parameters(dy)
+        return dy @ self.params["weight"].value
+
+    def _backward_parameters(self, dy):
         self.params["weight"].grad += dy.T @ self.x
         self.params["bias"].grad += dy.sum(axis=0)
-        return dy @ self.params["weight"].value
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features})"
@@ -250,9 +290,22 @@ class _Pool2d(Layer):
 
 
 class MaxPool2d(_Pool2d):
-    """Max pooling (:func:`cnnbook.max_pool2d`); ``stride`` defaults to ``kernel_size``."""
+    """Max pooling (:func:`cnnbook.max_pool2d`); ``stride`` defaults to ``kernel_size``.
+
+    The forward pass also keeps where each window's maximum was (``indices``), so that the
+    backward pass sends each ``dy`` there directly; the same numbers as
+    :func:`cnnbook.max_pool2d_backward`, which searches for the maxima again.
+    """
 
     _pool, _pool_backward = staticmethod(max_pool2d), staticmethod(max_pool2d_backward)
+
+    def _forward(self, x):
+        x, windows = check_pool_arguments("max_pool2d", x, self.kernel_size, self.stride, self.padding)
+        y, self.indices = max_pool_with_indices(x, windows)
+        return y
+
+    def _backward(self, dy):
+        return max_pool_backward_at(dy, self.indices, self.x)
 
 
 class AvgPool2d(_Pool2d):
@@ -330,10 +383,12 @@ class Sequential(Layer):
                 raise ValueError(f"Sequential layer {i}, {error}") from error
         return x
 
-    def backward(self, dy) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, dy, input_grad: bool = True) -> np.ndarray | None:
+        for layer in self.layers[:0:-1]:  # all but the first, last to second
             dy = layer.backward(dy)
-        return dy
+        if not self.layers:
+            return dy if input_grad else None
+        return self.layers[0].backward(dy, input_grad)  # the first layer's dx is the model's
 
     def parameters(self):
         for i, layer in enumerate(self.layers):

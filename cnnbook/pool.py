@@ -53,7 +53,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     A window containing NaN gives NaN.
     """
     x, windows = check_pool_arguments("max_pool2d", x, kernel_size, stride, padding)
-    return _run_forward(_pool_kernels.max_pool_forward, x, windows)
+    return max_pool_with_indices(x, windows)[0]
 
 
 def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -67,9 +67,7 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarra
     Padding is never chosen while the window holds a value above ``-inf``.
     """
     dy, x, windows = check_pool_backward_arguments("max_pool2d_backward", dy, x, kernel_size, stride, padding)
-    dx = np.zeros(x.shape, dtype=dy.dtype)
-    _pool_kernels.max_pool_backward(_planes(dy), _planes(x), *windows.geometry(), _planes(dx))
-    return dx
+    return max_pool_backward_at(dy, max_pool_with_indices(x, windows)[1], x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -81,7 +79,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     by ``kh * kw``, padding included (PyTorch's ``count_include_pad=True``).
     """
     x, windows = check_pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
-    return _run_forward(_pool_kernels.avg_pool_forward, x, windows)
+    y = np.empty(x.shape[:2] + windows.output, dtype=x.dtype)
+    _pool_kernels.avg_pool_forward(_planes(x), *windows.geometry(), _planes(y))
+    return y
 
 
 def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -154,7 +154,26 @@ def _planes(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array).reshape((-1,) + array.shape[2:])
 
 
-def _run_forward(kernel, x: np.ndarray, windows: PoolWindows) -> np.ndarray:
+def max_pool_with_indices(x: np.ndarray, windows: PoolWindows) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`max_pool2d` of a checked ``x`` (:func:`check_pool_arguments`), and where each maximum is.
+
+    Returns ``y`` ``(N, C, P, Q)`` and ``indices`` ``(N, C, P, Q)`` int32: the position of each
+    window's first maximum in its ``H x W`` plane, ``row * W + col`` (PyTorch's
+    ``return_indices``), or -1 when it is padding. :class:`cnnbook.layers.MaxPool2d` keeps them
+    for its backward pass (:func:`max_pool_backward_at`).
+    """
     y = np.empty(x.shape[:2] + windows.output, dtype=x.dtype)
-    kernel(_planes(x), *windows.geometry(), _planes(y))
-    return y
+    indices = np.empty(y.shape, dtype=np.int32)
+    _pool_kernels.max_pool_forward(_planes(x), *windows.geometry(), _planes(y), _planes(indices))
+    return y, indices
+
+
+def max_pool_backward_at(dy: np.ndarray, indices: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:func:`max_pool2d_backward` given the ``indices`` of :func:`max_pool_with_indices` for ``x``.
+
+    ``dy`` must have the shape of ``indices`` (unchecked: callers check it). ``dx`` has ``x``'s
+    shape and the common float dtype of ``dy`` and ``x``.
+    """
+    dx = np.zeros(x.shape, dtype=common_float_dtype(dy, x))
+    _pool_kernels.max_pool_backward(_planes(dy.astype(dx.dtype, copy=False)), _planes(indices), _planes(dx))
+    return dx

@@ -43,7 +43,9 @@ def fit(model, optimizer, x_train, y_train, epochs: int, batch_size: int, rng: n
 
     Each epoch visits the examples in the order ``rng.permutation(N)`` (so the same ``rng`` seed
     gives the same run), in mini-batches of ``batch_size`` (the last one may be smaller); per
-    batch: forward, loss, ``optimizer.zero_grad()``, backward, ``optimizer.step()``.
+    batch: forward, loss, ``optimizer.zero_grad()``, backward, ``optimizer.step()``. The backward
+    pass is ``model.backward(dlogits, input_grad=False)``: nothing needs the gradient with respect
+    to the images, so the first layer skips it.
 
     Parameters: ``x_train`` ``(N, ...)``, ``y_train`` ``(N,)`` ints; ``x_val``, ``y_val``
     likewise or ``None``; ``progress`` shows a tqdm bar (notebook or terminal).
@@ -90,7 +92,7 @@ def _train_epoch(model, optimizer, x, y, batch_size, rng, epoch, bar) -> tuple[f
                 f"fit: the loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the weights diverged. "
                 f"Try a lower learning rate (now {getattr(optimizer, 'lr', '?')}), e.g. a tenth of it.")
         optimizer.zero_grad()
-        model.backward(dlogits)
+        model.backward(dlogits, input_grad=False)
         optimizer.step()
         total_loss += loss * len(idx)
         correct += np.count_nonzero(logits.argmax(axis=1) == y[idx])

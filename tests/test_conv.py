@@ -36,6 +36,7 @@ EDGE_CASES = [
     ("long windows: 4x4 blocks, strided", (2, 5, 9, 8), (9, 5, 4, 4), (2, 1), (1, 2), True),
     ("input gradient as a correlation, largest padding", (3, 6, 7, 9), (5, 6, 3, 5), 1, (2, 4), True),
     ("padding as large as the kernel", (2, 5, 4, 4), (8, 5, 3, 3), 1, 3, False),
+    ("many samples on small maps: grouped weight gradient, short last group", (37, 3, 4, 4), (6, 3, 3, 3), 1, 1, True),
 ]
 CASE_IDS = [case[0] for case in EDGE_CASES]
 
@@ -199,6 +200,7 @@ def test_empty_batch():
     ((3, 4, 12, 11), (5, 4, 3, 3), (1, 2)),
     ((19, 8, 10, 10), (32, 8, 3, 3), (1, 2)),
     ((13, 8, 10, 10), (12, 8, 3, 3), 1),  # the input gradient as a correlation
+    ((70, 16, 4, 4), (32, 16, 3, 3), 1),  # several chunks, each of several groups of samples
 ])
 def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, stride, rng):
     x = rng.standard_normal(x_shape).astype(np.float32)
@@ -347,3 +349,23 @@ def test_benchmark_quick_mode_prints_the_expected_table():
     assert any("torch" in row for row in rows) or any("torch" in line and "skipped" in line for line in lines)
     assert any(line.startswith("sgemm float32") for line in lines)
     assert any(line.startswith("start-up") for line in lines)
+
+
+@pytest.mark.parametrize("index", range(len(EDGE_CASES)), ids=CASE_IDS)
+def test_backward_without_the_input_gradient(index):
+    """``input_grad=False``: dx is None, dw and db are exactly those of the full backward pass."""
+    (x, w, b, dy, stride, padding), _ = case_data(index)
+    dx, dw, db = cb.conv2d_backward(dy, x, w, stride=stride, padding=padding)
+    none, dw_only, db_only = cb.conv2d_backward(dy, x, w, stride=stride, padding=padding, input_grad=False)
+    assert none is None
+    np.testing.assert_array_equal(dw_only, dw)
+    np.testing.assert_array_equal(db_only, db)
+
+
+def test_chunks_depend_on_the_shapes_only():
+    """The backward pass's chunks (and so its sums) follow from N and the layer's size, never the threads."""
+    kernels = conv.kernels
+    assert kernels.backward_chunks(32, 16 * 9 * 64, 64) == 1  # the LeNet's first layer: too little work to split
+    assert kernels.backward_chunks(32, 32 * 144 * 16, 16) == 2  # its second: 2 chunks of 16 samples, 256 windows each
+    assert kernels.backward_chunks(64, 64 * 288 * 1024, 1024) == kernels.CHUNKS
+    assert kernels.backward_chunks(0, 100, 100) == kernels.forward_chunks(0, 100) == 1

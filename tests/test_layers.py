@@ -281,3 +281,24 @@ def test_initialisation_is_deterministic_given_the_generator():
 def test_initialisers_need_a_generator():
     with pytest.raises(TypeError, match="np.random.Generator"):
         init.he_uniform((2, 2), 0)
+
+
+def test_backward_without_the_input_gradient_adds_the_same_parameter_gradients(rng):
+    """``backward(dy, input_grad=False)`` returns None and adds exactly what the full backward adds."""
+    net = Sequential(Conv2d(1, 4, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2), Flatten(), Linear(16, 3, rng=rng))
+    x = rng.standard_normal((5, 1, 4, 4)).astype(np.float32)
+    dy = rng.standard_normal((5, 3)).astype(np.float32)
+    net.forward(x)
+    net.zero_grad()
+    assert net.backward(dy).shape == x.shape
+    full = {name: p.grad.copy() for name, p in net.parameters()}
+    net.zero_grad()
+    assert net.backward(dy, input_grad=False) is None
+    for name, p in net.parameters():
+        np.testing.assert_array_equal(p.grad, full[name], err_msg=name)
+    # a first layer without parameters does no work and still returns None; single layers too
+    assert Sequential(ReLU(), Linear(2, 2, rng=rng)).forward(np.ones((1, 2))) is not None
+    for layer in (ReLU(), Linear(2, 2, rng=rng), Conv2d(1, 1, 1, rng=rng)):
+        shape = (1, 1, 2, 2) if isinstance(layer, Conv2d) else (1, 2)
+        layer.forward(np.ones(shape))
+        assert layer.backward(np.ones(shape), input_grad=False) is None

@@ -370,3 +370,36 @@ def test_dy_must_have_the_forward_output_shape(backward):
         backward(np.zeros((3, 2, 7, 7)), x, 2, stride=1)
     with pytest.raises(TypeError, match=rf"^{backward.__name__}: dy must hold real numbers"):
         backward(np.zeros((2, 3, 4, 4), complex), x, 2)
+
+
+# ---------------------------------------------------------------- the 2x2 fast path and the layer's indices
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 3, 5, 7), (1, 2, 2, 2)])
+def test_side_by_side_2x2_path_matches_the_reference_with_ties_nan_and_inf(shape):
+    """Windows 2x2, stride 2, no padding take their own path: first maximum, NaN and -inf as the general one."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(-1, 2, shape).astype(np.float64)  # many ties
+    x[rng.random(shape) < 0.1] = np.nan
+    x[rng.random(shape) < 0.1] = -np.inf
+    x[0, 0, :2, :2] = -np.inf  # a window of -inf only: its first cell takes the gradient
+    y = cb.max_pool2d(x, 2)
+    np.testing.assert_array_equal(y, cb.max_pool2d_reference(x, 2))
+    dy = rng.standard_normal(y.shape)
+    np.testing.assert_array_equal(cb.max_pool2d_backward(dy, x, 2), cb.max_pool2d_backward_reference(dy, x, 2))
+
+
+@pytest.mark.parametrize("shape, kernel_size, stride, padding", EDGE_CASES + [((2, 3, 8, 8), 2, None, 0)])
+def test_max_pool_layer_backward_from_indices_matches_the_functional_backward(shape, kernel_size, stride, padding):
+    """MaxPool2d keeps where the maxima were; its dx equals max_pool2d_backward's, ties and NaN included."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, shape).astype(np.float32)
+    x[rng.random(shape) < 0.05] = np.nan
+    layer = cb.layers.MaxPool2d(kernel_size, stride, padding)
+    y = layer.forward(x)
+    np.testing.assert_array_equal(y, cb.max_pool2d(x, kernel_size, stride, padding))
+    dy = rng.standard_normal(y.shape)  # float64: dx is float64 too, as in the functional backward
+    dx = layer.backward(dy)
+    expected = cb.max_pool2d_backward(dy, x, kernel_size, stride, padding)
+    assert dx.dtype == expected.dtype == np.float64
+    np.testing.assert_array_equal(dx, expected)
