@@ -19,8 +19,6 @@ at most 1.00 means as fast as PyTorch or faster.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from typing import Callable
 
 import numpy as np
@@ -28,6 +26,7 @@ import numpy as np
 import cnnbook as cb
 
 from ._runtime import usable_cores
+from .bench import round_robin
 from .demos.lenet import BATCH_SIZE, build_lenet, import_torch, torch_lenet, train_torch_epoch
 from .optim import Adam
 from .training import fit
@@ -73,19 +72,6 @@ def with_threads(library: str, threads: int, torch, epoch: Callable[[], None]) -
         epoch()
 
     return run
-
-
-def round_robin(steps: dict, repeat: int) -> dict:
-    """Median seconds of each step over ``repeat`` turns, after one warm-up turn each."""
-    for step in steps.values():
-        step()
-    times = {name: [] for name in steps}
-    for _ in range(repeat):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(samples) for name, samples in times.items()}
 
 
 def run(repeat: int = 15, quick: bool = False, seed: int = 0, lr: float = 1e-3) -> list[str]:

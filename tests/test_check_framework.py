@@ -103,3 +103,13 @@ def test_a_nan_answer_is_reported_not_a_crash():
     report = run(SQUARE, lambda x: np.full(x.shape, np.nan))
     assert "largest error inf" in report.results[0].problem
     assert repr(report) == "<Report square: 0/2 cases passed>"
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_every_question_reports_a_stub_as_not_implemented(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError("not implemented yet")
+
+    report = check(name, stub, verbose=False)
+    assert report.not_implemented and not report.passed
+    assert str(report) == f"{name}: not implemented yet (the function still raises NotImplementedError)"

@@ -1,4 +1,4 @@
-"""Chapter 2's exercise checks: learner-style answers pass, planted mistakes are named, stubs are not implemented.
+"""Chapter 2's exercise checks: learner-style answers pass, planted mistakes are named.
 
 Every implementation here is written independently, as a learner would, never by calling a
 question's reference or a Mistake's function.
@@ -14,7 +14,7 @@ import pytest
 import cnnbook as cb
 from cnnbook.checks import check, questions_of_chapter
 from cnnbook.connectivity import locally_connected2d, locally_connected2d_backward, share_weights
-from checking import diagnoses, stub
+from checking import diagnoses
 
 NAMES = ["parameter_counts", "receptive_field", "receptive_field_range", "tied_gradients",
          "locally_connected2d_backward"]
@@ -23,13 +23,6 @@ NAMES = ["parameter_counts", "receptive_field", "receptive_field_range", "tied_g
 def test_chapter_2_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(2)] == NAMES
     assert sum(q.points for q in questions_of_chapter(2)) == 6
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_a_stub_is_reported_as_not_implemented(name):
-    report = check(name, stub, verbose=False)
-    assert report.not_implemented and not report.passed
-    assert "not implemented yet" in str(report)
 
 
 # --- parameter counts, from the shapes of the arrays each layer would hold ------------------------

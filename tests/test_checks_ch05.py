@@ -1,4 +1,4 @@
-"""Chapter 5's exercise checks: learner-style pooling passes, planted mistakes are named, stubs are not implemented.
+"""Chapter 5's exercise checks: learner-style pooling passes, planted mistakes are named.
 
 Every implementation here is written independently, as a learner would, never by calling a
 question's reference or a Mistake's function.
@@ -12,7 +12,7 @@ import pytest
 
 import cnnbook as cb
 from cnnbook.checks import QUESTIONS, check, questions_of_chapter
-from checking import diagnoses, stub
+from checking import diagnoses
 
 NAMES = ["max_pool2d", "avg_pool2d", "avg_pool2d_backward", "max_pool2d_backward"]
 
@@ -24,13 +24,6 @@ def as_pair(value):
 def test_chapter_5_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(5)] == NAMES
     assert sum(q.points for q in questions_of_chapter(5)) == 5
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_a_stub_is_reported_as_not_implemented(name):
-    report = check(name, stub, verbose=False)
-    assert report.not_implemented and not report.passed
-    assert "not implemented yet" in str(report)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,4 +1,4 @@
-"""Chapter 7's exercise checks: learner-style answers pass, planted mistakes are named, stubs are not implemented.
+"""Chapter 7's exercise checks: learner-style answers pass, planted mistakes are named.
 
 Every implementation here is written independently, as a learner would, never by calling a
 question's reference or a Mistake's function (nor the chapter's helpers in cnnbook.demos).
@@ -15,7 +15,7 @@ import pytest
 import cnnbook as cb
 from cnnbook.checks import QUESTIONS, check, questions_of_chapter
 from cnnbook.checks.questions_ch07 import FeatureMap
-from checking import diagnoses, stub
+from checking import diagnoses
 
 NAMES = ["circular_shift", "conv2d_circular", "equivariance_error", "invariance_error"]
 
@@ -23,13 +23,6 @@ NAMES = ["circular_shift", "conv2d_circular", "equivariance_error", "invariance_
 def test_chapter_7_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(7)] == NAMES
     assert sum(q.points for q in questions_of_chapter(7)) == 5
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_a_stub_is_reported_as_not_implemented(name):
-    report = check(name, stub, verbose=False)
-    assert report.not_implemented and not report.passed
-    assert "not implemented yet" in str(report)
 
 
 @pytest.mark.parametrize("name", NAMES)
