@@ -151,5 +151,26 @@ def test_learner_single_backward_passes_and_each_mistake_is_named():
 def test_the_smaller_backward_question_comes_first():
     from cnnbook.checks import questions_of_chapter
 
-    assert [q.name for q in questions_of_chapter(4)][:2] == ["conv_single_backward", "conv2d_backward"]
+    assert [q.name for q in questions_of_chapter(4)] == ["conv_single_backward", "dilate", "conv2d_backward"]
 
+
+
+def loop_dilate(dy, stride, row_step=None, col_step=None, size=None):
+    """A learner-style dilation, one entry at a time, with switchable mistakes."""
+    row_step, col_step = row_step or stride, col_step or stride
+    N, K, P, Q = dy.shape
+    rows, cols = size or ((P - 1) * row_step + 1, (Q - 1) * col_step + 1)
+    out = np.zeros((N, K, rows, cols))
+    for i in range(P):
+        for j in range(Q):
+            out[:, :, i * row_step, j * col_step] = dy[:, :, i, j]
+    return out
+
+
+def test_learner_dilation_passes_and_each_mistake_is_named():
+    assert check("dilate", loop_dilate, verbose=False).passed
+    assert "zeros after the last entry" in diagnoses(
+        "dilate", lambda dy, s: loop_dilate(dy, s, size=(dy.shape[2] * s, dy.shape[3] * s)))
+    assert "stride zeros between neighbours" in diagnoses("dilate", lambda dy, s: loop_dilate(dy, s + 1))
+    assert "only the rows are dilated" in diagnoses("dilate", lambda dy, s: loop_dilate(dy, s, col_step=1))
+    assert "returned unchanged" in diagnoses("dilate", lambda dy, s: dy + 0.0)

@@ -95,6 +95,53 @@ register(Question(
 ))
 
 
+# --- dilate(dy, stride) -> the gradient spread onto the stride-1 grid ---------------------------
+
+
+def _dilate_cases() -> list[Case]:
+    rng = np.random.default_rng(41)
+    return [
+        Case("a 2x2 gradient, stride 2 (the picture in the chapter)", (np.arange(1.0, 5.0).reshape(1, 1, 2, 2), 2)),
+        Case("stride 1 leaves dy as it is", (rng.normal(size=(1, 2, 3, 3)), 1)),
+        Case("non-square 3x2, stride 3", (rng.normal(size=(1, 1, 3, 2)), 3)),
+        Case("a batch with several filters, stride 2", (rng.normal(size=(2, 3, 2, 3)), 2)),
+        Case("a single output value (1x1), stride 2", (rng.normal(size=(2, 1, 1, 1)), 2)),
+    ]
+
+
+def _dilate_trailing_zeros(dy, stride):
+    N, K, P, Q = dy.shape
+    out = np.zeros((N, K, P * stride, Q * stride))
+    out[:, :, ::stride, ::stride] = dy
+    return out
+
+
+def _dilate_stride_zeros(dy, stride):
+    return dilate2d(dy, (stride + 1, stride + 1))
+
+
+def _dilate_rows_only(dy, stride):
+    return dilate2d(dy, (stride, 1))
+
+
+register(Question(
+    name="dilate",
+    function="dilate",
+    chapter=4,
+    reference=lambda dy, stride: dilate2d(dy, (stride, stride)),
+    cases=_dilate_cases,
+    mistakes=(
+        Mistake("zeros after the last entry too: the dilated grid is (P - 1) * stride + 1 long, not P * stride",
+                _dilate_trailing_zeros),
+        Mistake("stride zeros between neighbours instead of stride - 1: entries sit `stride` apart",
+                _dilate_stride_zeros),
+        Mistake("only the rows are dilated: the columns need the same zeros", _dilate_rows_only),
+        Mistake("dy is returned unchanged: a strided layer's gradient must be spread onto the stride-1 grid",
+                lambda dy, stride: dy.copy()),
+    ),
+))
+
+
 # --- conv2d_backward(dy, x, w, stride, padding) -> (dx, dw, db) ---------------------------------
 
 
