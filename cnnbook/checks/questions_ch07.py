@@ -200,6 +200,15 @@ def _equivariance_cases() -> list[Case]:
     ]
 
 
+def _summarise(difference: np.ndarray, reduce: str) -> float:
+    """The error a learner might report: the largest |difference| (right), its mean, or its signed maximum."""
+    if reduce == "mean":
+        return float(np.mean(np.abs(difference)))
+    if reduce == "signed":
+        return float(np.max(difference))
+    return float(np.max(np.abs(difference)))
+
+
 def _eq_variant(phi, x, dy, dx, border, output_sign=1, compare="shifted", cut="both", reduce="max", axes=(2, 3)):
     y = phi(_roll(x, dy, dx, axes))
     target = _roll(phi(x), output_sign * dy, output_sign * dx, axes) if compare == "shifted" else phi(x)
@@ -209,11 +218,7 @@ def _eq_variant(phi, x, dy, dx, border, output_sign=1, compare="shifted", cut="b
         difference = difference[..., border:H - border, border:W - border]
     elif cut == "top-left":
         difference = difference[..., border:, border:]
-    if reduce == "mean":
-        return float(np.mean(np.abs(difference)))
-    if reduce == "signed":
-        return float(np.max(difference))
-    return float(np.max(np.abs(difference)))
+    return _summarise(difference, reduce)
 
 
 register(Question(
@@ -266,11 +271,7 @@ def _inv_variant(phi, x, dy, dx, compare="unshifted", reduce="max"):
     y = phi(_roll(x, dy, dx))
     target = phi(x) if compare == "unshifted" else circular_shift(phi(x), dy, dx)
     difference = y - target
-    if reduce == "mean":
-        return float(np.mean(np.abs(difference)))
-    if reduce == "signed":
-        return float(np.max(difference))
-    return float(np.max(np.abs(difference)))
+    return _summarise(difference, reduce)
 
 
 register(Question(
