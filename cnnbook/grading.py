@@ -231,8 +231,9 @@ def _grade_question(session: KernelSession, question: Question, workdir: Path, r
                     deadline: float) -> QuestionGrade:
     cases_path, results_path = workdir / ".cases.pickle", workdir / ".results.json"
     results_path.unlink(missing_ok=True)
+    cases = question.cases()
     with open(cases_path, "wb") as file:
-        pickle.dump([(case.args, case.kwargs) for case in question.cases()], file)
+        pickle.dump([(case.args, case.kwargs) for case in cases], file)
     runner = (
         "__cnnbook_grader = {'__name__': 'cnnbook_grader'}\n"
         f"exec(compile({CALLER_SOURCE!r}, 'cnnbook-grader', 'exec'), __cnnbook_grader)\n"
@@ -255,7 +256,7 @@ def _grade_question(session: KernelSession, question: Question, workdir: Path, r
     if outcomes is None:
         failed.status, failed.detail = "missing", f"no function named {question.function} was defined"
         return failed
-    report = evaluate(question, outcomes)
+    report = evaluate(question, cases, outcomes)
     if report.not_implemented:
         failed.status = NOT_IMPLEMENTED
         return failed

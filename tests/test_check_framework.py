@@ -19,7 +19,8 @@ SQUARE = Question(
 
 
 def run(question: Question, function):
-    return evaluate(question, [call_safely(function, c.args, c.kwargs) for c in question.cases()])
+    cases = question.cases()
+    return evaluate(question, cases, [call_safely(function, c.args, c.kwargs) for c in cases])
 
 
 def test_a_right_answer_passes_every_case():

@@ -37,7 +37,8 @@ def check(name: str, function, verbose: bool = True) -> Report:
     if not callable(function):
         raise TypeError(f"check: the second argument must be your function; got {type(function).__name__}")
     question = QUESTIONS[name]
-    report = evaluate(question, [call_safely(function, case.args, case.kwargs) for case in question.cases()])
+    cases = question.cases()
+    report = evaluate(question, cases, [call_safely(function, case.args, case.kwargs) for case in cases])
     if verbose:
         print(report)
     return report

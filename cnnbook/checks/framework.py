@@ -130,9 +130,8 @@ def _argument_names(question: Question, keys: tuple) -> str:
 
 # --- comparing with the reference ----------------------------------------------------------------
 
-def evaluate(question: Question, outcomes: list[Outcome]) -> Report:
-    """Compare the learner's outcomes (one per case, in order) with the reference; diagnose failures."""
-    cases = question.cases()
+def evaluate(question: Question, cases: list[Case], outcomes: list[Outcome]) -> Report:
+    """Compare the learner's outcomes on ``cases`` (one each, in order) with the reference; diagnose failures."""
     if any(outcome.not_implemented for outcome in outcomes):
         return Report(question.name, [CaseResult(c.name, NOT_IMPLEMENTED) for c in cases], not_implemented=True)
     return Report(question.name, [_judge(question, case, outcome) for case, outcome in zip(cases, outcomes)])

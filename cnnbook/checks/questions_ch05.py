@@ -126,15 +126,11 @@ def _mean_of_real(window, real, size):
 # --- max_pool2d(x, kernel_size, stride, padding) -> y ----------------------------------------------
 
 
-def _max_reference(x, kernel_size, stride, padding):
-    return max_pool2d_reference(x, kernel_size, stride, padding)
-
-
 register(Question(
     name="max_pool2d",
     function="max_pool2d",
     chapter=5,
-    reference=_max_reference,
+    reference=max_pool2d_reference,
     cases=_forward_cases(50),
     mistakes=(
         Mistake("the padding is zeros: max pooling pads with -inf, so that a padded cell never wins "
@@ -153,15 +149,11 @@ register(Question(
 # --- avg_pool2d(x, kernel_size, stride, padding) -> y ----------------------------------------------
 
 
-def _avg_reference(x, kernel_size, stride, padding):
-    return avg_pool2d_reference(x, kernel_size, stride, padding)
-
-
 register(Question(
     name="avg_pool2d",
     function="avg_pool2d",
     chapter=5,
-    reference=_avg_reference,
+    reference=avg_pool2d_reference,
     cases=_forward_cases(51),
     mistakes=(
         Mistake("the window is summed but not divided by the window size kh * kw", lambda *a: _pool_loops(*a, _sum, 0.0)),
