@@ -65,4 +65,6 @@ def as_pair(value, name: str, func: str, minimum: int) -> tuple[int, int]:
 
 
 def _is_int(value) -> bool:
+    if type(value) is int:  # the common case, without the slow abstract-base-class check below
+        return True
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))

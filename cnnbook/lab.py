@@ -51,6 +51,6 @@ def run_lab(root: str, preferred_port: int, open_browser: bool = True) -> int:
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
         command.append("--ServerApp.allow_root=True")
     try:
-        return subprocess.call(command, cwd=root_path, env=os.environ.copy())
+        return subprocess.call(command, cwd=root_path)
     except KeyboardInterrupt:
         return 0

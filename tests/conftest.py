@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-from paths import REPO_ROOT
-
-
-@pytest.fixture
-def repo_root() -> Path:
-    return REPO_ROOT
 
 
 @pytest.fixture
