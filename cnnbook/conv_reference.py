@@ -17,7 +17,7 @@ import numpy as np
 
 from ._validation import as_pair
 from .signal import correlate2d
-from .spatial import crop2d, dilate2d, pad2d, rot180
+from .spatial import crop2d, insert_zeros2d, pad2d, rot180
 
 
 def conv2d_reference(x, w, b=None, stride=1, padding=0) -> np.ndarray:
@@ -84,7 +84,7 @@ def conv2d_backward_reference(dy, x, w, stride=1, padding=0):
     # window at all: a stride-1 layer would have had outputs there, ours has none,
     # so their gradient is zero. Padding the dilated dy with zeros on the bottom
     # and right gives it the shape of a stride-1 output, (Hpad - R + 1, Wpad - S + 1).
-    dy_dilated = dilate2d(dy, stride)
+    dy_dilated = insert_zeros2d(dy, stride)
     unused_rows = (Hpad - R + 1) - dy_dilated.shape[2]
     unused_cols = (Wpad - S + 1) - dy_dilated.shape[3]
     dy_dilated = np.pad(dy_dilated, ((0, 0), (0, 0), (0, unused_rows), (0, unused_cols)))

@@ -1,4 +1,4 @@
-"""Small array operations on the last two (spatial) axes: pad, crop, dilate, rotate.
+"""Small array operations on the last two (spatial) axes: pad, crop, insert zeros, rotate.
 
 The convolution and pooling chapters use these words constantly; each is one
 NumPy expression, named so that the code reads like the derivation.
@@ -35,11 +35,12 @@ def crop2d(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
     return x[..., ph : height - ph, pw : width - pw]
 
 
-def dilate2d(x: np.ndarray, stride: tuple[int, int]) -> np.ndarray:
+def insert_zeros2d(x: np.ndarray, stride: tuple[int, int]) -> np.ndarray:
     """Insert ``sh - 1`` zero rows and ``sw - 1`` zero columns between neighbouring entries.
 
     ``x`` ``(..., P, Q)`` becomes ``(..., (P-1)*sh + 1, (Q-1)*sw + 1)``. This is how a
-    strided layer's output gradient is spread back onto the grid of window positions.
+    strided layer's output gradient is spread back onto the grid of window positions (zero
+    insertion), and, applied to a kernel with ``(d, d)``, how a dilated kernel is built.
     """
     sh, sw = stride
     P, Q = x.shape[-2:]

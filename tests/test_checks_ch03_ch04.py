@@ -69,11 +69,11 @@ def test_learner_backward_passes_and_each_mistake_is_named():
 
 def test_unrotated_and_undilated_backward_are_named():
     import cnnbook as cb
-    from cnnbook.spatial import crop2d, dilate2d
+    from cnnbook.spatial import crop2d, insert_zeros2d
 
     def full_correlation_backward(dy, x, w, stride, padding, rotate=True, dilate=True):
         """dx by the chapter's recipe, written independently of the package's reference."""
-        grid = dilate2d(dy, (stride, stride)) if dilate else dy
+        grid = insert_zeros2d(dy, (stride, stride)) if dilate else dy
         H, W = x.shape[2] + 2 * padding, x.shape[3] + 2 * padding
         R, S = w.shape[2:]
         grid = np.pad(grid, ((0, 0), (0, 0), (0, max(0, H - R + 1 - grid.shape[2])), (0, max(0, W - S + 1 - grid.shape[3]))))

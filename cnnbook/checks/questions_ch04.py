@@ -6,7 +6,7 @@ import numpy as np
 
 from ..conv_reference import conv2d_backward_reference
 from ..signal import convolve2d, correlate2d
-from ..spatial import crop2d, dilate2d, pad2d, rot180
+from ..spatial import crop2d, insert_zeros2d, pad2d, rot180
 from . import register
 from .framework import Case, Mistake, Question
 
@@ -117,18 +117,18 @@ def _dilate_trailing_zeros(dy, stride):
 
 
 def _dilate_stride_zeros(dy, stride):
-    return dilate2d(dy, (stride + 1, stride + 1))
+    return insert_zeros2d(dy, (stride + 1, stride + 1))
 
 
 def _dilate_rows_only(dy, stride):
-    return dilate2d(dy, (stride, 1))
+    return insert_zeros2d(dy, (stride, 1))
 
 
 register(Question(
     name="dilate",
     function="dilate",
     chapter=4,
-    reference=lambda dy, stride: dilate2d(dy, (stride, stride)),
+    reference=lambda dy, stride: insert_zeros2d(dy, (stride, stride)),
     cases=_dilate_cases,
     mistakes=(
         Mistake("zeros after the last entry too: the dilated grid is (P - 1) * stride + 1 long, not P * stride",
@@ -169,7 +169,7 @@ def _backward(dy, x, w, stride, padding, rotate=True, dilate=True, crop=True):
     """The reference recipe with one step switchable off, to reproduce a learner's mistake."""
     N, C, H, W = x.shape
     K, _, R, S = w.shape
-    dy_grid = dilate2d(dy, (stride, stride)) if dilate else dy
+    dy_grid = insert_zeros2d(dy, (stride, stride)) if dilate else dy
     # rows and columns of the padded input that no window reaches get zero gradient
     extra_h = H + 2 * padding - R + 1 - dy_grid.shape[2]
     extra_w = W + 2 * padding - S + 1 - dy_grid.shape[3]

@@ -27,7 +27,7 @@ from .._validation import as_pair
 from ..conv_reference import conv2d_backward_reference, conv2d_reference
 from ..plotting import show_grid
 from ..signal import correlate2d
-from ..spatial import crop2d, dilate2d, pad2d, rot180
+from ..spatial import crop2d, insert_zeros2d, pad2d, rot180
 
 #: The chapter's worked example (the source article's shapes): a 3x3 input X, a 2x2 filter F,
 #: and an upstream gradient dL/dO for the 2x2 output O. Small integers, so every sum checks by eye.
@@ -157,7 +157,7 @@ def _backward(dy, x, w, stride, padding, *, rotate: bool, dilate: bool):
     xpad = pad2d(x, padding)
     N, C, Hpad, Wpad = xpad.shape
     K, _, R, S = w.shape
-    spread = dilate2d(dy, stride) if dilate else dy
+    spread = insert_zeros2d(dy, stride) if dilate else dy
     spread = np.pad(spread, ((0, 0), (0, 0), (0, Hpad - R + 1 - spread.shape[2]), (0, Wpad - S + 1 - spread.shape[3])))
     dxpad, dw = np.zeros(xpad.shape), np.zeros(w.shape)
     for n in range(N):
@@ -242,7 +242,7 @@ def dx_step_state(step: int, case: str = next(iter(CASES))) -> DxStep:
         raise ValueError(f"dx_step_state: case must be one of {list(CASES)}; got {case!r}")
     x, f, dy, stride = CASES[case]
     (H, W), (R, S) = x.shape, f.shape
-    spread = dilate2d(dy, (stride, stride))
+    spread = insert_zeros2d(dy, (stride, stride))
     spread = np.pad(spread, ((0, H - R + 1 - spread.shape[0]), (0, W - S + 1 - spread.shape[1])))
     bordered = pad2d(spread, (R - 1, S - 1))
     rotated = rot180(f)
