@@ -51,7 +51,7 @@ class Value:
     Attributes:
         data (float): the number.
         grad (float): dL/d(this value) after ``L.backward()``; 0.0 before.
-        op (str): the operation that produced it (``"+"``, ``"*"``, ``"**2"``, ``"tanh"``, ...),
+        op (str): the operation that produced it (``"+"``, ``"*"``, ``"**2"``, ``"tanh"``, ``"max"``, ...),
             ``""`` for an input or a constant.
         parents (tuple[Value, ...]): its operands, in order (``a * a`` has ``(a, a)``).
         local_grads (tuple[float, ...]): d(this value)/d(parent) for each parent.
@@ -138,6 +138,22 @@ class Value:
     def relu(self) -> Value:
         """max(0, x); its slope at exactly 0 is taken as 0."""
         return _result(max(0.0, self.data), "relu", (self,), (float(self.data > 0),))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x) as one gate, with local gradient s (1 - s) where s is the output."""
+        x = self.data
+        s = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))  # no overflow
+        return _result(s, "sigmoid", (self,), (s * (1.0 - s),))
+
+    def max(self, other) -> Value:
+        """The larger of ``self`` and ``other``: local gradient 1 towards the larger, 0 towards the other.
+
+        At a tie (``self.data == other.data``) max has no derivative; the whole gradient then goes
+        to ``self``, the first argument, as the book's max pooling sends it to the first maximum.
+        """
+        other = _as_value(other, "Value.max")
+        first_wins = self.data >= other.data
+        return _result(max(self.data, other.data), "max", (self, other), (float(first_wins), float(not first_wins)))
 
     def backward(self) -> None:
         """Fill ``.grad`` of every value in this graph with d(self)/d(value).

@@ -94,6 +94,11 @@ OPERATIONS = [  # (name, function of Values a and b, the same function on floats
     ("tanh", lambda a, b: a.tanh() * b, lambda a, b: math.tanh(a) * b, (0.4, -0.7)),
     ("relu > 0", lambda a, b: a.relu() * b, lambda a, b: max(a, 0.0) * b, (0.4, -0.7)),
     ("relu < 0", lambda a, b: a.relu() * b, lambda a, b: max(a, 0.0) * b, (-0.4, -0.7)),
+    ("sigmoid", lambda a, b: a.sigmoid() * b, lambda a, b: b / (1 + math.exp(-a)), (0.4, -0.7)),
+    ("sigmoid < 0", lambda a, b: a.sigmoid() * b, lambda a, b: b / (1 + math.exp(-a)), (-2.5, 1.3)),
+    ("max, a wins", lambda a, b: a.max(b) * b, lambda a, b: max(a, b) * b, (1.3, -0.7)),
+    ("max, b wins", lambda a, b: a.max(b) * a, lambda a, b: max(a, b) * a, (-1.3, 0.7)),
+    ("max with a number", lambda a, b: a.max(0.5) * b, lambda a, b: max(a, 0.5) * b, (1.3, -0.7)),
 ]
 
 
@@ -115,6 +120,36 @@ def test_relu_slope_is_zero_for_negative_input_and_one_for_positive():
         a = Value(x)
         a.relu().backward()
         assert a.grad == slope
+
+
+def test_max_routes_the_whole_gradient_to_the_larger_input_and_to_the_first_at_a_tie():
+    for (x, y), grads in [((2.0, -1.0), (1.0, 0.0)), ((-1.0, 2.0), (0.0, 1.0)), ((0.5, 0.5), (1.0, 0.0))]:
+        a, b = Value(x), Value(y)
+        out = a.max(b)
+        out.backward()
+        assert (out.data, a.grad, b.grad) == (max(x, y), *grads)
+
+
+def test_max_of_a_value_with_itself_gets_gradient_one():
+    a = Value(1.5)
+    a.max(a).backward()
+    assert a.grad == 1.0  # both operands are a: 1 + 0
+
+
+def test_max_rejects_a_non_number():
+    with pytest.raises(TypeError, match=r"Value.max: expected a Value, int or float; got str"):
+        Value(1.0).max("2")
+
+
+def test_sigmoid_is_one_gate_with_slope_s_times_one_minus_s_and_does_not_overflow():
+    for x in (0.0, 1.5, -1000.0, 1000.0):
+        a = Value(x)
+        s = a.sigmoid()
+        s.backward()
+        assert s.op == "sigmoid" and s.parents == (a,)
+        assert s.data == pytest.approx(0.5 * (1 + math.tanh(x / 2)), abs=1e-15)
+        assert a.grad == pytest.approx(s.data * (1 - s.data), abs=1e-15)
+    assert Value(0.0).sigmoid().local_grads == (0.25,)
 
 
 def test_sqrt_slope_at_zero_is_infinite():

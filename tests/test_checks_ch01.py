@@ -16,7 +16,7 @@ from checking import diagnoses
 
 def test_chapter_1_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(1)] == [
-        "f_backward", "sigmoid_backward", "fanout_backward", "matmul_backward"]
+        "f_backward", "sigmoid_backward", "fanout_backward", "max_graph_backward", "matmul_backward"]
 
 
 # --- f = (x + y) z ----------------------------------------------------------------------------------
@@ -120,47 +120,112 @@ def test_fanout_with_only_a_overwritten_names_the_overwrite():
     assert "overwritten" in diagnoses("fanout_backward", lambda a, b: (b * b, 2 * a * b + a))
 
 
-# --- Y = X W ----------------------------------------------------------------------------------------
+# --- a max gate among the others: m = max(x, y), t = y + z, g = m t ---------------------------------------
 
-def matmul_by_loops(dY, X, W, mistake=""):
-    N, D = X.shape
-    M = W.shape[1]
-    dX, dW = np.zeros((N, D)), np.zeros((D, M))
-    for i in range(N):
-        for k in range(D):
-            for j in range(M):
-                g = 1.0 if mistake == "ones" else dY[i, j]
-                dX[i, k] += g * W[k, j]
-                dW[k, j] += X[i, k] * g
-    if mistake == "dW.T":
-        return dX, dW.T.copy()
+def max_graph_by_gates(x, y, z, mistake=""):
+    """Backward gate by gate, as a learner writes it; `mistake` plants one classic error."""
+    m, t = max(x, y), y + z
+    grad_m, grad_t = (m, t) if mistake == "no swap" else (t, m)
+    if mistake == "ones":
+        grad_m = 1.0
+    grads = {"x": 0.0, "y": 0.0}
+    if mistake == "mask":                 # (input == max) * upstream, for both inputs
+        grads["x"] += float(x == m) * grad_m
+        grads["y"] += float(y == m) * grad_m
+    elif mistake == "distribute":
+        grads["x"] += grad_m
+        grads["y"] += grad_m
+    else:
+        x_wins = x > y if mistake == "tie to y" else x >= y
+        if mistake == "smaller":
+            x_wins = not x_wins
+        grads["x" if x_wins else "y"] += grad_m
+    if mistake == "y only through max":
+        return grads["x"], grads["y"], grad_t
+    if mistake == "y only through add":
+        grads["y"] = 0.0
+    grads["y"] += grad_t
+    return grads["x"], grads["y"], grad_t
+
+
+def test_max_graph_backward_passes_and_its_mistakes_are_named():
+    assert max_graph_by_gates(-1.0, 2.0, 3.0) == (0.0, 7.0, 2.0)
+    assert max_graph_by_gates(1.5, 1.5, -0.5) == (1.0, 1.5, 1.5)  # a tie goes to x
+    assert check("max_graph_backward", max_graph_by_gates, verbose=False).passed
+    named = {
+        "mask": "at a tie both inputs of the max received",
+        "distribute": "distributed the upstream gradient to both inputs",
+        "smaller": "routed the gradient to the smaller input",
+        "tie to y": "at a tie the gradient went to y",
+        "y only through add": "kept only its contribution through y + z",
+        "y only through max": "kept only its contribution through the max",
+        "no swap": "was not swapped",
+        "ones": "passed on 1 instead of the upstream gradient",
+    }
+    for mistake, diagnosis in named.items():
+        planted = lambda x, y, z, m=mistake: max_graph_by_gates(x, y, z, m)  # noqa: E731
+        assert diagnosis in diagnoses("max_graph_backward", planted), mistake
+
+
+def test_max_graph_equality_mask_fails_only_at_the_tie():
+    report = check("max_graph_backward", lambda x, y, z: max_graph_by_gates(x, y, z, "mask"), verbose=False)
+    failed = [r.case for r in report.results if not r.passed]
+    assert len(failed) == 1 and "a tie" in failed[0]
+    assert report.diagnoses() == [report.results[-2].diagnosis] and "at a tie both inputs" in report.diagnoses()[0]
+
+
+def test_max_graph_backward_with_value_passes():
+    from cnnbook import Value
+
+    def with_value(x, y, z):
+        xv, yv, zv = Value(x), Value(y), Value(z)
+        (xv.max(yv) * (yv + zv)).backward()
+        return xv.grad, yv.grad, zv.grad
+
+    assert check("max_graph_backward", with_value, verbose=False).passed
+
+
+# --- y = x w ----------------------------------------------------------------------------------------
+
+def matmul_by_loops(dy, x, w, mistake=""):
+    N, C = x.shape
+    K = w.shape[1]
+    dx, dw = np.zeros((N, C)), np.zeros((C, K))
+    for n in range(N):
+        for c in range(C):
+            for k in range(K):
+                g = 1.0 if mistake == "ones" else dy[n, k]
+                dx[n, c] += g * w[c, k]
+                dw[c, k] += x[n, c] * g
+    if mistake == "dw.T":
+        return dx, dw.T.copy()
     if mistake == "swapped":
-        return dW, dX
+        return dw, dx
     if mistake == "mean":
-        return dX, dW / N
-    return dX, dW
+        return dx, dw / N
+    return dx, dw
 
 
 def test_matmul_backward_by_loops_and_by_products_pass():
     assert check("matmul_backward", matmul_by_loops, verbose=False).passed
-    assert check("matmul_backward", lambda dY, X, W: ((W @ dY.T).T, (dY.T @ X).T), verbose=False).passed
+    assert check("matmul_backward", lambda dy, x, w: ((w @ dy.T).T, (dy.T @ x).T), verbose=False).passed
 
 
 def test_matmul_backward_mistakes_are_named():
-    assert "dX misses its transpose" in diagnoses("matmul_backward", lambda dY, X, W: (dY @ W, X.T @ dY))
-    assert "wrong order: dX = dY W^T" in diagnoses("matmul_backward", lambda dY, X, W: (W.T @ dY, X.T @ dY))
-    assert "dW is transposed" in diagnoses("matmul_backward", lambda *a: matmul_by_loops(*a, mistake="dW.T"))
-    assert "transpose on the wrong factor" in diagnoses("matmul_backward", lambda dY, X, W: (dY @ W.T, dY @ X.T))
+    assert "dx misses its transpose" in diagnoses("matmul_backward", lambda dy, x, w: (dy @ w, x.T @ dy))
+    assert "wrong order: dx = dy w^T" in diagnoses("matmul_backward", lambda dy, x, w: (w.T @ dy, x.T @ dy))
+    assert "dw is transposed" in diagnoses("matmul_backward", lambda *a: matmul_by_loops(*a, mistake="dw.T"))
+    assert "transpose on the wrong factor" in diagnoses("matmul_backward", lambda dy, x, w: (dy @ w.T, dy @ x.T))
     assert "returned in the wrong order" in diagnoses("matmul_backward", lambda *a: matmul_by_loops(*a, mistake="swapped"))
-    assert "upstream gradient dY is ignored" in diagnoses("matmul_backward", lambda *a: matmul_by_loops(*a, mistake="ones"))
+    assert "upstream gradient dy is ignored" in diagnoses("matmul_backward", lambda *a: matmul_by_loops(*a, mistake="ones"))
     assert "divided by N" in diagnoses("matmul_backward", lambda *a: matmul_by_loops(*a, mistake="mean"))
 
 
 def test_matmul_backward_that_modifies_its_input_fails():
-    def in_place(dY, X, W):
-        dX, dW = dY @ W.T, X.T @ dY
-        X *= 0
-        return dX, dW
+    def in_place(dy, x, w):
+        dx, dw = dy @ w.T, x.T @ dy
+        x *= 0
+        return dx, dw
 
     report = check("matmul_backward", in_place, verbose=False)
     assert not report.passed and "input array was modified" in " ".join(report.diagnoses())

@@ -1,4 +1,4 @@
-"""Chapter 1 exercises: one gate's backward, a small graph, fan-out, and ``Y = X W`` by hand."""
+"""Chapter 1 exercises: one gate's backward, a small graph, fan-out, the max gate, and ``y = x w`` by hand."""
 
 from __future__ import annotations
 
@@ -141,56 +141,147 @@ register(Question(
     ),
 ))
 
-# --- matmul_backward(dY, X, W) -> (dX, dW) for Y = X W -------------------------------------------
+# --- max_graph_backward(x, y, z) -> (dg/dx, dg/dy, dg/dz) for m = max(x, y), t = y + z, g = m t ---------
+
+
+def _max_graph_cases() -> list[Case]:
+    rng = np.random.default_rng(14)
+    random = [tuple(float(v) for v in np.round(rng.normal(0, 2, 3), 3)) for _ in range(3)]
+    return [
+        Case("x = -1, y = 2, z = 3 (worked by hand in the exercise: y wins the max)", (-1.0, 2.0, 3.0)),
+        Case("x = 4, y = 1, z = -3 (x wins the max)", (4.0, 1.0, -3.0)),
+        *[Case(f"random: x = {x:g}, y = {y:g}, z = {z:g}", (x, y, z)) for x, y, z in random],
+        Case("x = y = 1.5, z = -0.5 (a tie: the gradient goes to x, the first argument)", (1.5, 1.5, -0.5)),
+        Case("x = -2, y = 0.5, z = -0.5 (y + z = 0, so nothing flows through the max)", (-2.0, 0.5, -0.5)),
+    ]
+
+
+def _max_graph_reference(x, y, z):
+    m, t = max(x, y), y + z
+    dm, dt = t, m                              # multiply gate g = m t: each side gets the other
+    x_wins = x >= y                            # max routes dm to the larger input; a tie goes to x
+    dx = dm if x_wins else 0.0
+    dy = (0.0 if x_wins else dm) + 1.0 * dt    # y forks: through the max and through the add
+    dz = 1.0 * dt                              # add gate t = y + z distributes
+    return (float(dx), float(dy), float(dz))
+
+
+def _max_equality_mask(x, y, z):
+    m, t = max(x, y), y + z
+    return (t * (x == m), t * (y == m) + m, m)
+
+
+def _max_distributes(x, y, z):
+    m, t = max(x, y), y + z
+    return (t, t + m, m)
+
+
+def _max_to_the_smaller(x, y, z):
+    m, t = max(x, y), y + z
+    return (t * (x < y), t * (x >= y) + m, m)
+
+
+def _max_tie_to_y(x, y, z):
+    m, t = max(x, y), y + z
+    return (t * (x > y), t * (y >= x) + m, m)
+
+
+def _y_only_through_the_add(x, y, z):
+    m, t = max(x, y), y + z
+    return (t * (x >= y), m, m)
+
+
+def _y_only_through_the_max(x, y, z):
+    m, t = max(x, y), y + z
+    return (t * (x >= y), t * (y > x), m)
+
+
+def _multiply_not_swapped(x, y, z):
+    m, t = max(x, y), y + z
+    return (m * (x >= y), m * (y > x) + t, t)
+
+
+def _max_routes_one(x, y, z):
+    m = max(x, y)
+    return (1.0 * (x >= y), 1.0 * (y > x) + m, m)
+
+
+register(Question(
+    name="max_graph_backward",
+    function="max_graph_backward",
+    chapter=1,
+    reference=_max_graph_reference,
+    cases=_max_graph_cases,
+    output_names=("dg/dx", "dg/dy", "dg/dz"),
+    mistakes=(
+        Mistake("at a tie both inputs of the max received the whole upstream gradient (a mask like x == m and "
+                "y == m is true for both): send it to one input only, x", _max_equality_mask),
+        Mistake("the max gate distributed the upstream gradient to both inputs, like an add gate: max routes "
+                "all of it to the larger input and 0 to the other", _max_distributes),
+        Mistake("at a tie the gradient went to y; the convention here (as in cb.Value.max) sends it to x, "
+                "the first argument", _max_tie_to_y),
+        Mistake("y is used twice (by the max and by the add) but kept only its contribution through y + z: "
+                "add (+=) the one through the max as well", _y_only_through_the_add),
+        Mistake("y is used twice (by the max and by the add) but kept only its contribution through the max: "
+                "add (+=) the one through t = y + z as well", _y_only_through_the_max),
+        Mistake("the max gate routed the gradient to the smaller input: it goes to the larger one, the one "
+                "max(x, y) returned", _max_to_the_smaller),
+        Mistake("the multiply gate g = m t was not swapped: dg/dm = t and dg/dt = m", _multiply_not_swapped),
+        Mistake("the max gate passed on 1 instead of the upstream gradient dg/dm = t: local gradient 1 times "
+                "upstream t", _max_routes_one),
+    ),
+))
+
+# --- matmul_backward(dy, x, w) -> (dx, dw) for y = x w -------------------------------------------
 
 
 def _matmul_cases() -> list[Case]:
     rng = np.random.default_rng(13)
 
-    def case(name, N, D, M):
-        return Case(f"{name}: X ({N}, {D}), W ({D}, {M})",
-                    (rng.normal(size=(N, M)), rng.normal(size=(N, D)), rng.normal(size=(D, M))))
+    def case(name, N, C, K):
+        return Case(f"{name}: x ({N}, {C}), w ({C}, {K})",
+                    (rng.normal(size=(N, K)), rng.normal(size=(N, C)), rng.normal(size=(C, K))))
 
-    X = np.array([[1.0, 2.0], [3.0, 4.0]])
-    W = np.array([[1.0, -1.0], [0.0, 2.0]])
-    dY = np.array([[1.0, 0.0], [2.0, -1.0]])
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    w = np.array([[1.0, -1.0], [0.0, 2.0]])
+    dy = np.array([[1.0, 0.0], [2.0, -1.0]])
     return [
-        Case("by hand: X = [[1, 2], [3, 4]], W = [[1, -1], [0, 2]], dY = [[1, 0], [2, -1]]", (dY, X, W)),
+        Case("by hand: x = [[1, 2], [3, 4]], w = [[1, -1], [0, 2]], dy = [[1, 0], [2, -1]]", (dy, x, w)),
         case("random, all sizes different (the chapter's)", 4, 3, 2),
         case("square, so a missing transpose still fits", 3, 3, 3),
-        case("wide W", 2, 3, 5),
+        case("wide w", 2, 3, 5),
         case("one row (N = 1)", 1, 4, 3),
-        case("one input feature (D = 1)", 5, 1, 2),
+        case("one input feature (C = 1)", 5, 1, 2),
     ]
 
 
-def _dx_without_transpose(dY, X, W):
-    return dY @ W, X.T @ dY
+def _dx_without_transpose(dy, x, w):
+    return dy @ w, x.T @ dy
 
 
-def _dx_wrong_order(dY, X, W):
-    return W.T @ dY, X.T @ dY
+def _dx_wrong_order(dy, x, w):
+    return w.T @ dy, x.T @ dy
 
 
-def _dw_transposed(dY, X, W):
-    return dY @ W.T, dY.T @ X
+def _dw_transposed(dy, x, w):
+    return dy @ w.T, dy.T @ x
 
 
-def _dw_wrong_order(dY, X, W):
-    return dY @ W.T, dY @ X.T
+def _dw_wrong_order(dy, x, w):
+    return dy @ w.T, dy @ x.T
 
 
-def _swapped_outputs(dY, X, W):
-    return X.T @ dY, dY @ W.T
+def _swapped_outputs(dy, x, w):
+    return x.T @ dy, dy @ w.T
 
 
-def _upstream_ignored(dY, X, W):
-    ones = np.ones_like(dY)
-    return ones @ W.T, X.T @ ones
+def _upstream_ignored(dy, x, w):
+    ones = np.ones_like(dy)
+    return ones @ w.T, x.T @ ones
 
 
-def _dw_averaged(dY, X, W):
-    return dY @ W.T, X.T @ dY / X.shape[0]
+def _dw_averaged(dy, x, w):
+    return dy @ w.T, x.T @ dy / x.shape[0]
 
 
 register(Question(
@@ -199,20 +290,20 @@ register(Question(
     chapter=1,
     reference=matmul_backward,
     cases=_matmul_cases,
-    output_names=("dX", "dW"),
+    output_names=("dx", "dw"),
     points=2.0,
     mistakes=(
-        Mistake("dX misses its transpose: dX = dY W^T, shape (N, M) @ (M, D) = (N, D)", _dx_without_transpose),
-        Mistake("dX has its factors in the wrong order: dX = dY W^T (dY on the left), not W^T dY",
+        Mistake("dx misses its transpose: dx = dy w^T, shape (N, K) @ (K, C) = (N, C)", _dx_without_transpose),
+        Mistake("dx has its factors in the wrong order: dx = dy w^T (dy on the left), not w^T dy",
                 _dx_wrong_order),
-        Mistake("dW is transposed: dW = X^T dY has the shape of W, (D, M); dY^T X is its transpose",
+        Mistake("dw is transposed: dw = x^T dy has the shape of w, (C, K); dy^T x is its transpose",
                 _dw_transposed),
-        Mistake("dW has the transpose on the wrong factor: dW = X^T dY, not dY X^T", _dw_wrong_order),
-        Mistake("dX and dW are returned in the wrong order: return (dX, dW), each shaped like its input",
+        Mistake("dw has the transpose on the wrong factor: dw = x^T dy, not dy x^T", _dw_wrong_order),
+        Mistake("dx and dw are returned in the wrong order: return (dx, dw), each shaped like its input",
                 _swapped_outputs),
-        Mistake("the upstream gradient dY is ignored (a matrix of ones was used): every entry of dY "
+        Mistake("the upstream gradient dy is ignored (a matrix of ones was used): every entry of dy "
                 "weighs its own path", _upstream_ignored),
-        Mistake("dW is divided by N: the gradient of a sum over the rows is the sum of their gradients",
+        Mistake("dw is divided by N: the gradient of a sum over the rows is the sum of their gradients",
                 _dw_averaged),
     ),
 ))
