@@ -1,13 +1,17 @@
 """Local connectivity and weight sharing: what a convolutional layer saves, and what it sees.
 
-Three ideas of the chapter, each a few lines of NumPy:
+Four ideas of the chapter, each a few lines of NumPy:
 
 * **Parameter counts** of a dense (fully connected) layer, a locally connected layer
   (every output position has its own filter) and a convolutional layer (one filter
   shared by every position), and their size in bytes.
+* **Multiply-adds** of the forward pass, beside the parameters: weight sharing cuts the
+  parameters of a layer, not its arithmetic.
 * **Receptive fields** of a stack of layers, each given as ``(kernel, stride)`` along
-  one axis (padding 0; pooling is a layer like any other): how many input pixels one
-  unit at the top sees, and which ones.
+  one axis (padding 0; pooling is a layer like any other): the span of input pixels
+  that can affect one unit at the top, where it lies, and which pixels inside it are
+  actually connected to the unit (all of them when every kernel is at least as large as its
+  stride).
 * **A locally connected layer**, forward and backward, written as a loop over output
   positions. Tie its weights (the same filter copied to every position) and it *is*
   a convolution; the gradient of the shared filter is the sum of the gradients of
@@ -102,14 +106,55 @@ def format_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+# --------------------------------------------------------------------------- multiply-adds
+
+
+def dense_multiply_adds(in_features: int, out_features: int) -> int:
+    """Multiply-adds of a dense layer's forward pass, per example (the biases not counted).
+
+    Each of the ``out_features`` outputs is a sum of ``in_features`` products: one
+    multiply-add per weight, ``in_features * out_features``.
+
+    >>> dense_multiply_adds(32 * 32 * 3, 10)
+    30720
+    """
+    _require_positive_ints("dense_multiply_adds", in_features=in_features, out_features=out_features)
+    return in_features * out_features
+
+
+def conv_multiply_adds(input_shape, out_channels: int, kernel_size, stride=1, padding=0) -> int:
+    """Multiply-adds of a convolutional layer's forward pass, per image (the biases not counted).
+
+    The input is ``(C, H, W)``; the output ``(K, P, Q)`` with ``P = floor((H + 2*ph - R) / sh) + 1``
+    and ``Q`` likewise. Each of the ``K * P * Q`` outputs is a sum of ``C * R * S`` products, so
+    the layer does ``K * C * R * S * P * Q`` multiply-adds (products with padded zeros counted,
+    as an implementation that pads computes them). A FLOP count usually counts each multiply-add
+    as two operations. A locally connected layer of the same geometry does exactly as many:
+    weight sharing changes which weight each product uses, not how many products there are.
+
+    >>> conv_multiply_adds((3, 32, 32), 16, 5)
+    940800
+    """
+    func = "conv_multiply_adds"
+    C, H, W = _chw(input_shape, func)
+    _require_positive_ints(func, out_channels=out_channels)
+    kernel = as_pair(kernel_size, "kernel_size", func, minimum=1)
+    stride = as_pair(stride, "stride", func, minimum=1)
+    padding = as_pair(padding, "padding", func, minimum=0)
+    P, Q = _output_size(func, (H, W), kernel, stride, padding)
+    R, S = kernel
+    return out_channels * C * R * S * P * Q
+
+
 # --------------------------------------------------------------------------- receptive fields
 
 
 class FieldGrowth(NamedTuple):
     """The receptive field after ``depth`` layers, along one axis.
 
-    ``size``: input pixels one unit sees; ``jump``: input pixels between two
-    neighbouring units of this layer (the product of the strides so far).
+    ``size``: the span of the receptive field, in input pixels (from the first to the
+    last input pixel connected to one unit, both included); ``jump``: input pixels
+    between two neighbouring units of this layer (the product of the strides so far).
     """
 
     depth: int
@@ -142,10 +187,12 @@ def receptive_field_growth(layers) -> list[FieldGrowth]:
 
 
 def receptive_field(layers) -> int:
-    """Input pixels (along one axis) seen by one unit on top of ``layers``.
+    """The span, in input pixels along one axis, of the receptive field of one unit on top of ``layers``.
 
-    ``r = 1 + sum_l (k_l - 1) * s_1 * ... * s_{l-1}``: equal to the kernel size for
-    one layer only; it grows with every layer, and faster after every stride.
+    ``F = 1 + sum_l (k_l - 1) * s_1 * ... * s_{l-1}``: equal to the kernel size for
+    one layer only; it grows with every layer, and faster after every stride. It counts
+    every pixel from the first connected one to the last; when some kernel is smaller
+    than its stride, not all of them are connected (see :func:`connected_units`).
 
     >>> receptive_field([(5, 1)]), receptive_field([(3, 1), (2, 2), (3, 1)])
     (5, 8)
@@ -201,6 +248,32 @@ def receptive_field_extents(layers, index: int, input_length: int | None = None)
         start, stop = start * stride, (stop - 1) * stride + kernel
         extents.append((start, stop))
     return extents[::-1]
+
+
+def connected_units(layers, index: int) -> list[tuple[int, ...]]:
+    """The units of every layer from which a path of connections leads up to unit ``index`` on top.
+
+    One axis, padding 0, ``layers`` as in :func:`receptive_field_growth`. Returns
+    ``len(layers) + 1`` sorted tuples, from the input (entry 0) to the top (entry ``-1`` is
+    ``(index,)``). Going down through a layer ``(k, s)``, unit ``i`` reads units
+    ``i*s, ..., i*s + k - 1``. Only these input pixels can affect the unit. Each tuple lies
+    inside the matching range of :func:`receptive_field_extents` and fills it whenever every
+    kernel is at least as large as its stride; a kernel smaller than its stride can leave holes
+    (pixels inside the span that no path reaches).
+
+    >>> connected_units([(1, 2), (3, 1)], index=2)
+    [(4, 6, 8), (2, 3, 4), (2,)]
+    """
+    func = "connected_units"
+    layers = _check_layers(layers, func)
+    if not _is_int(index) or index < 0:
+        raise ValueError(f"{func}: index must be an int >= 0; got {index!r}")
+    units = {int(index)}
+    found = [tuple(sorted(units))]
+    for kernel, stride in reversed(layers):
+        units = {unit * stride + offset for unit in units for offset in range(kernel)}
+        found.append(tuple(sorted(units)))
+    return found[::-1]
 
 
 # --------------------------------------------------------------------------- the locally connected layer
@@ -349,7 +422,10 @@ def _check_local(func, x, w, stride, padding, b=None, dy=None):
 
 __all__ = [
     "FieldGrowth",
+    "connected_units",
+    "conv_multiply_adds",
     "conv_parameter_count",
+    "dense_multiply_adds",
     "dense_parameter_count",
     "format_bytes",
     "layer_lengths",

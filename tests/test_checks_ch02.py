@@ -16,13 +16,13 @@ from cnnbook.checks import check, questions_of_chapter
 from cnnbook.connectivity import locally_connected2d, locally_connected2d_backward, share_weights
 from checking import diagnoses
 
-NAMES = ["parameter_counts", "receptive_field", "receptive_field_range", "tied_gradients",
-         "locally_connected2d_backward"]
+NAMES = ["parameter_counts", "multiply_adds", "receptive_field", "receptive_field_range", "connected_pixel_count",
+         "stacked_3x3", "tied_gradients", "locally_connected2d_backward"]
 
 
 def test_chapter_2_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(2)] == NAMES
-    assert sum(q.points for q in questions_of_chapter(2)) == 6
+    assert sum(q.points for q in questions_of_chapter(2)) == 9
 
 
 # --- parameter counts, from the shapes of the arrays each layer would hold ------------------------
@@ -81,6 +81,53 @@ def test_a_bias_forgotten_in_the_convolution_only_is_named():
         return dense, local, K * C * R * S
 
     assert "biases are forgotten" in diagnoses("parameter_counts", conv_without_bias)
+
+
+# --- multiply-adds, by counting the products of every weighted sum ------------------------------------
+
+def macs_by_counting(C, H, W, K, R, S, stride, padding, mistake=""):
+    """Each output is a weighted sum; count its products, output by output (one multiply-add each)."""
+    step = 1 if mistake == "no stride" else stride
+    P = len(range(0, H + 2 * padding - R + 1, step))
+    Q = len(range(0, W + 2 * padding - S + 1, step))
+    if mistake == "input positions":
+        P, Q = H, W
+    channels = 1 if mistake == "no channels" else C
+    outputs = K * P * Q
+    products = {"dense": channels * H * W, "local": channels * R * S, "conv": channels * R * S}
+    if mistake == "dense like local":
+        products["dense"] = channels * R * S
+    counts = [outputs * products[name] for name in ("dense", "local", "conv")]
+    if mistake == "shared once":          # "a shared weight is one multiply"
+        counts[2] = K * channels * R * S
+    if mistake == "flops":
+        counts = [2 * c for c in counts]
+    if mistake == "bias":
+        counts = [c + outputs for c in counts]
+    if mistake == "parameters":
+        counts = [counts[0] + outputs, counts[1] + outputs, K * (channels * R * S + 1)]
+    if mistake == "float":
+        counts = [float(c) for c in counts]
+    return tuple(counts)
+
+
+def test_multiply_adds_pass_and_match_the_chapter():
+    assert macs_by_counting(3, 32, 32, 16, 5, 5, 1, 0) == (38_535_168, 940_800, 940_800)
+    assert check("multiply_adds", macs_by_counting, verbose=False).passed
+
+
+@pytest.mark.parametrize("mistake, diagnosis", [
+    ("parameters", "these are parameter counts"),
+    ("shared once", "weight sharing does not save multiply-adds"),
+    ("flops", "these are FLOPs"),
+    ("bias", "the bias additions are counted"),
+    ("input positions", "counted at every input pixel"),
+    ("no channels", "the input channels are forgotten"),
+    ("dense like local", "dense layer was counted like a local one"),
+    ("float", "the counts are floats"),
+])
+def test_multiply_add_mistakes_are_named(mistake, diagnosis):
+    assert diagnosis in diagnoses("multiply_adds", lambda *a: macs_by_counting(*a, mistake=mistake))
 
 
 # --- receptive fields, by brute force over sets of units ------------------------------------------
@@ -155,6 +202,72 @@ def test_receptive_field_range_by_brute_force_passes():
 ])
 def test_receptive_field_range_mistakes_are_named(mistake, diagnosis):
     assert diagnosis in diagnoses("receptive_field_range", lambda layers, i: range_by_brute_force(layers, i, mistake))
+
+
+# --- connected pixels, by walking the connections with a list ---------------------------------------
+
+def connected_by_walking(layers, mistake=""):
+    if mistake == "span":
+        return len(range(min(pixels_seen(layers, 0)), max(pixels_seen(layers, 0)) + 1))
+    if mistake == "paths":
+        count = 1
+        for kernel, _ in layers:
+            count *= kernel
+        return count
+    frontier = [0]
+    for kernel, stride in (layers if mistake == "wrong order" else layers[::-1]):
+        step = 1 if mistake == "no strides" else stride
+        frontier = [unit * step + offset for unit in frontier for offset in range(kernel)]
+    return len(set(frontier))
+
+
+def test_connected_pixel_count_passes_and_finds_the_chapters_holes():
+    assert connected_by_walking([(1, 2), (3, 1)]) == 3 and connected_by_walking([(3, 1)] * 3) == 7
+    assert check("connected_pixel_count", connected_by_walking, verbose=False).passed
+
+
+@pytest.mark.parametrize("mistake, diagnosis", [
+    ("span", "that is the span of the receptive field"),
+    ("paths", "that is the number of paths"),
+    ("no strides", "the strides are ignored"),
+    ("wrong order", "taken in the wrong order"),
+])
+def test_connected_pixel_count_mistakes_are_named(mistake, diagnosis):
+    assert diagnosis in diagnoses("connected_pixel_count", lambda layers: connected_by_walking(layers, mistake))
+
+
+# --- a stack of 3x3 layers against one large layer -------------------------------------------------
+
+def stack_by_shapes(C, n, mistake=""):
+    """Build the weight shapes of both designs and count; the span by growing it layer by layer."""
+    span = 1
+    for _ in range(n):
+        span = {"added": span + 3 if span > 1 else 3, "multiplied": span * 3}.get(mistake, span + 2)
+    filter_shape = (C, 3, 3) if mistake == "C not squared" else (C, C, 3, 3)      # (K, C, R, S) with K = C
+    stack = (1 if mistake == "one layer" else n) * math.prod(filter_shape)
+    shapes = {"C not squared": (C, span, span), "kernel not squared": (C, C, span)}
+    single_shape = shapes.get(mistake, (C, C, span, span))
+    single = math.prod(single_shape)
+    if mistake == "bias":
+        stack, single = stack + n * C, single + C
+    return span, stack, single
+
+
+def test_stacked_3x3_passes_and_matches_the_chapter():
+    assert stack_by_shapes(64, 2) == (5, 73_728, 102_400) and stack_by_shapes(64, 3) == (7, 110_592, 200_704)
+    assert check("stacked_3x3", stack_by_shapes, verbose=False).passed
+
+
+@pytest.mark.parametrize("mistake, diagnosis", [
+    ("added", "the kernel sizes were added up"),
+    ("multiplied", "the spans were multiplied"),
+    ("C not squared", "9*C*C weights, not 9*C"),
+    ("bias", "the biases are counted"),
+    ("kernel not squared", "F*F taps for each pair of channels"),
+    ("one layer", "the stack has n layers"),
+])
+def test_stacked_3x3_mistakes_are_named(mistake, diagnosis):
+    assert diagnosis in diagnoses("stacked_3x3", lambda C, n: stack_by_shapes(C, n, mistake))
 
 
 # --- the gradient of a shared weight --------------------------------------------------------------

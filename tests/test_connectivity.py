@@ -7,7 +7,10 @@ import pytest
 
 import cnnbook as cb
 from cnnbook.connectivity import (
+    connected_units,
+    conv_multiply_adds,
     conv_parameter_count,
+    dense_multiply_adds,
     dense_parameter_count,
     format_bytes,
     layer_lengths,
@@ -64,6 +67,45 @@ def test_parameter_count_errors(call, message):
         call()
 
 
+# ----------------------------------------------------------------- multiply-adds
+
+
+def test_multiply_adds_of_source_002s_example():
+    # 32x32x3 in, 16 filters of 5x5x3 -> 28x28x16: 16*3*5*5 products at each of 28*28 positions
+    assert conv_multiply_adds((3, 32, 32), 16, 5) == 16 * 75 * 784 == 940_800
+    assert dense_multiply_adds(3 * 32 * 32, 16 * 28 * 28) == 3072 * 12544
+    # weight sharing cuts parameters, not multiply-adds: 784 uses of each shared weight
+    assert conv_multiply_adds((3, 32, 32), 16, 5) == 784 * conv_parameter_count(3, 16, 5, bias=False)
+
+
+@pytest.mark.parametrize("x_shape, K, kernel, stride, padding", [
+    ((3, 9, 8), 4, (3, 2), (2, 1), 1),
+    ((2, 7, 7), 3, 3, 3, (0, 2)),
+    ((1, 5, 6), 2, 1, 1, 0),
+])
+def test_multiply_adds_count_the_products_with_ones(x_shape, K, kernel, stride, padding):
+    """With every input (padding included) and weight equal to 1, the outputs add up to the products."""
+    C, H, W = x_shape
+    R, S = (kernel, kernel) if isinstance(kernel, int) else kernel
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    ones = np.ones((1, C, H + 2 * ph, W + 2 * pw))
+    counted = cb.conv2d(ones, np.ones((K, C, R, S)), stride=stride).sum()
+    assert conv_multiply_adds(x_shape, K, kernel, stride, padding) == counted
+    P, Q = cb.conv2d(ones, np.ones((K, C, R, S)), stride=stride).shape[2:]
+    assert locally_connected2d(ones, np.ones((P, Q, K, C, R, S)), stride=stride).sum() == counted
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: dense_multiply_adds(0, 3), "dense_multiply_adds: in_features must be an int >= 1; got 0"),
+    (lambda: conv_multiply_adds((3, 4, 4), 0, 3), "conv_multiply_adds: out_channels must be an int >= 1"),
+    (lambda: conv_multiply_adds((3, 4), 2, 3), r"conv_multiply_adds: input_shape must be \(C, H, W\)"),
+    (lambda: conv_multiply_adds((3, 4, 4), 2, 5), r"kernel \(5, 5\) is larger than the padded input"),
+])
+def test_multiply_add_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
 # ----------------------------------------------------------------- receptive fields
 
 
@@ -114,6 +156,33 @@ def test_extents_of_every_layer():
     assert layer_lengths(10, [(3, 1), (2, 2)]) == [10, 8, 4]
 
 
+@pytest.mark.parametrize("layers", [[(3, 1)], [(1, 2), (3, 1)], [(2, 3), (2, 3)], [(3, 1), (1, 2), (3, 1)],
+                                    [(1, 3), (1, 1), (4, 2)], [(3, 2), (2, 2)]])
+def test_connected_units_match_brute_force(layers):
+    n = receptive_field(layers) + 3 * receptive_field_growth(layers)[-1].jump + 2
+    top = layer_lengths(n, layers)[-1]
+    for index in (0, top // 2, top - 1):
+        pixels = connected_units(layers, index)[0]
+        assert list(pixels) == _influence_1d(layers, n, index)
+        start, stop = receptive_field_extents(layers, index)[0]
+        assert pixels[0] == start and pixels[-1] == stop - 1       # the span runs from the first to the last
+
+
+def test_connected_units_fill_the_span_exactly_when_no_gap_survives():
+    assert connected_units([(1, 2), (3, 1)], 2) == [(4, 6, 8), (2, 3, 4), (2,)]
+    assert connected_units([(3, 1), (1, 2), (3, 1)], 0)[0] == tuple(range(7))   # a gap filled again further down
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        layers = [(int(k), int(s)) for k, s in zip(rng.integers(1, 5, 3), rng.integers(1, 4, 3))]
+        pixels = connected_units(layers, 1)[0]
+        start, stop = receptive_field_extents(layers, 1)[0]
+        if all(k >= s for k, s in layers):
+            assert pixels == tuple(range(start, stop))               # the theorem: no holes
+        assert set(pixels) <= set(range(start, stop))
+    with pytest.raises(ValueError, match="connected_units: index must be an int >= 0"):
+        connected_units([(3, 1)], -1)
+
+
 def test_receptive_field_errors():
     with pytest.raises(ValueError, match=r"receptive_field_growth: layer 2 must be a \(kernel, stride\) pair"):
         receptive_field_growth([(3, 1), (3, 0)])
@@ -139,14 +208,14 @@ def test_tied_locally_connected_layer_is_a_convolution(x_shape, w_shape, stride,
     x, w, b = rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])
     y = cb.conv2d(x, w, b, stride=stride, padding=padding)
     P, Q = y.shape[2:]
-    W = share_weights(w, (P, Q))
-    B = np.broadcast_to(b[:, None, None], (len(b), P, Q))
-    assert W.shape == (P, Q) + w.shape
-    np.testing.assert_allclose(locally_connected2d(x, W, B, stride, padding), y, rtol=0, atol=1e-12)
+    w_tied = share_weights(w, (P, Q))
+    b_tied = np.broadcast_to(b[:, None, None], (len(b), P, Q))
+    assert w_tied.shape == (P, Q) + w.shape
+    np.testing.assert_allclose(locally_connected2d(x, w_tied, b_tied, stride, padding), y, rtol=0, atol=1e-12)
 
     dy = rng.normal(size=y.shape)
     dx, dw, db = cb.conv2d_backward(dy, x, w, stride, padding)
-    dx_l, dw_l, db_l = locally_connected2d_backward(dy, x, W, stride, padding)
+    dx_l, dw_l, db_l = locally_connected2d_backward(dy, x, w_tied, stride, padding)
     np.testing.assert_allclose(dx_l, dx, atol=1e-12)
     np.testing.assert_allclose(shared_weight_gradient(dw_l), dw, atol=1e-12)
     np.testing.assert_allclose(db_l.sum(axis=(1, 2)), db, atol=1e-12)
@@ -201,6 +270,6 @@ def test_locally_connected_errors(rng):
 
 def test_share_weights_gives_independent_copies():
     w = np.arange(4.0).reshape(1, 1, 2, 2)
-    W = share_weights(w, (2, 3))
-    W[0, 0] += 1
-    assert np.array_equal(w, np.arange(4.0).reshape(1, 1, 2, 2)) and np.array_equal(W[1, 2], w)
+    w_tied = share_weights(w, (2, 3))
+    w_tied[0, 0] += 1
+    assert np.array_equal(w, np.arange(4.0).reshape(1, 1, 2, 2)) and np.array_equal(w_tied[1, 2], w)

@@ -1,12 +1,16 @@
-"""Chapter 2 exercises: parameter counts, receptive fields, the gradient of a shared weight,
-and the backward pass of a locally connected layer."""
+"""Chapter 2 exercises: parameter counts and multiply-adds, receptive fields (span, position and
+connected pixels), stacks of 3x3 layers, the gradient of a shared weight, and the backward pass of
+a locally connected layer."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..connectivity import (
+    connected_units,
+    conv_multiply_adds,
     conv_parameter_count,
+    dense_multiply_adds,
     dense_parameter_count,
     locally_connected2d_backward,
     locally_connected_parameter_count,
@@ -97,6 +101,68 @@ register(Question(
         Mistake("the counts are floats: the output size needs integer division, (H + 2*padding - R) // stride + 1",
                 lambda C, H, W, K, R, S, st, p: _counts(C, H, W, K, R, S, st, p,
                                                         output_size=lambda n, k: (n + 2 * p - k) / st + 1)),
+    ),
+))
+
+# --- multiply_adds(C, H, W, K, R, S, stride, padding) -> (dense, locally connected, conv) -----------
+
+
+def _macs_reference(C, H, W, K, R, S, stride, padding):
+    P = (H + 2 * padding - R) // stride + 1
+    Q = (W + 2 * padding - S) // stride + 1
+    conv = conv_multiply_adds((C, H, W), K, (R, S), stride, padding)
+    return dense_multiply_adds(C * H * W, K * P * Q), conv, conv
+
+
+def _macs(C, H, W, K, R, S, stride, padding, channels=True, positions="output", shared_once=False,
+          per_op=1, bias_adds=False, dense_like_local=False, divide=False):
+    """The three multiply-add counts, with one learner's slip switchable on."""
+    if divide:
+        P, Q = (H + 2 * padding - R) / stride + 1, (W + 2 * padding - S) / stride + 1
+    else:
+        P, Q = (H + 2 * padding - R) // stride + 1, (W + 2 * padding - S) // stride + 1
+    if positions == "input":
+        P, Q = H, W
+    if not channels:
+        C = 1
+    dense = C * H * W * K * P * Q
+    local = K * C * R * S * P * Q
+    conv = K * C * R * S if shared_once else local
+    if dense_like_local:
+        dense = local
+    counts = [dense, local, conv]
+    if bias_adds:
+        counts = [dense + K * P * Q, local + K * P * Q, conv + K * P * Q]
+    return tuple(per_op * count for count in counts)
+
+
+register(Question(
+    name="multiply_adds",
+    function="multiply_adds",
+    chapter=2,
+    reference=_macs_reference,
+    cases=lambda: [Case("source 002's example: input 3x32x32, K = 16, kernel 5x5, stride 1, padding 0",
+                        (3, 32, 32, 16, 5, 5, 1, 0))] + _count_cases(),
+    output_names=("dense", "locally connected", "convolutional"),
+    mistakes=(
+        Mistake("these are parameter counts, not multiply-adds: count one multiply-add per product in each "
+                "output's weighted sum (no biases), K*P*Q outputs of C*R*S products for the two local layers",
+                _count_reference),
+        Mistake("weight sharing does not save multiply-adds: each of the K*C*R*S shared weights is used at every "
+                "one of the P*Q positions, so the convolution does K*C*R*S*P*Q, as many as the locally connected "
+                "layer", lambda *a: _macs(*a, shared_once=True)),
+        Mistake("these are FLOPs (two per multiply-add): a multiply-add is one product added to a running sum, "
+                "count it once", lambda *a: _macs(*a, per_op=2)),
+        Mistake("the bias additions are counted: count only the products of the weighted sums, "
+                "one multiply-add each", lambda *a: _macs(*a, bias_adds=True)),
+        Mistake("the sums were counted at every input pixel: a layer computes its sums only at the P*Q output "
+                "positions, P = (H + 2*padding - R) // stride + 1", lambda *a: _macs(*a, positions="input")),
+        Mistake("the input channels are forgotten: an output of the two local layers sums C*R*S products, an "
+                "output of the dense layer C*H*W", lambda *a: _macs(*a, channels=False)),
+        Mistake("the dense layer was counted like a local one: each of its K*P*Q outputs sums over all C*H*W input "
+                "numbers", lambda *a: _macs(*a, dense_like_local=True)),
+        Mistake("the counts are floats: the output size needs integer division, (H + 2*padding - R) // stride + 1",
+                lambda *a: _macs(*a, divide=True)),
     ),
 ))
 
@@ -197,6 +263,102 @@ register(Question(
         Mistake("the start uses the top layer's stride only: going down each layer (kernel, stride) maps unit i "
                 "to unit i * stride, so the start is index times the product of all strides",
                 lambda layers, index: _range_with(layers, index, layers[-1][1])),
+    ),
+))
+
+# --- connected_pixel_count(layers) -> int --------------------------------------------------------------
+
+
+def _connected_cases() -> list[Case]:
+    def case(name, layers):
+        return Case(f"{name}: {layers}", (layers,))
+
+    return [
+        case("three 3x3 layers, stride 1: every pixel of the span", [(3, 1)] * 3),
+        case("a 1x1 layer with stride 2 under a 3x3 layer (the chapter's holes)", [(1, 2), (3, 1)]),
+        case("two 2x2 layers with stride 3", [(2, 3), (2, 3)]),
+        case("a 2x2 layer with stride 3 under a 3x3 layer", [(2, 3), (3, 1)]),
+        case("the holes survive two 3x3 layers", [(1, 2), (3, 1), (3, 1)]),
+        case("a gap filled again by the 3x3 layer below it", [(3, 1), (1, 2), (3, 1)]),
+        case("three 2x2 poolings", [(2, 2)] * 3),
+        case("one 5x5 layer", [(5, 1)]),
+        case("a stride on the top layer (it spaces the units above, not this unit's inputs)", [(3, 1), (3, 2)]),
+        case("a 2x2 layer with stride 3 under a 3x3 layer with stride 2", [(2, 3), (3, 2)]),
+    ]
+
+
+def _connected_count(layers, reverse=True, use_strides=True):
+    units = {0}
+    for kernel, stride in (reversed(layers) if reverse else layers):
+        units = {unit * (stride if use_strides else 1) + offset for unit in units for offset in range(kernel)}
+    return len(units)
+
+
+register(Question(
+    name="connected_pixel_count",
+    function="connected_pixel_count",
+    chapter=2,
+    reference=lambda layers: len(connected_units(layers, 0)[0]),
+    cases=_connected_cases,
+    mistakes=(
+        Mistake("that is the span of the receptive field: when a kernel is smaller than its stride, some pixels "
+                "inside the span are skipped; follow the connections down and count the distinct pixels reached",
+                lambda layers: receptive_field(layers)),
+        Mistake("that is the number of paths (one kernel offset per layer), not of pixels: where windows overlap, "
+                "several paths reach the same pixel, so count distinct pixels (use a set)",
+                lambda layers: int(np.prod([kernel for kernel, _ in layers]))),
+        Mistake("the strides are ignored: going down through a layer (kernel, stride), unit u reads the units "
+                "u*stride, ..., u*stride + kernel - 1", lambda layers: _connected_count(layers, use_strides=False)),
+        Mistake("the layers were taken in the wrong order: layers[0] is the first layer on the input, so going "
+                "down from the top unit starts with the LAST layer",
+                lambda layers: _connected_count(layers, reverse=False)),
+    ),
+))
+
+# --- stacked_3x3(C, n) -> (span, stack weights, single-layer weights) ----------------------------------
+
+
+def _stack_cases() -> list[Case]:
+    def case(name, C, n):
+        return Case(f"{name}: C = {C}, n = {n}", (C, n))
+
+    return [
+        case("one layer, one channel (all three by hand: 3, 9, 9)", 1, 1),
+        case("two layers, one channel", 1, 2),
+        case("two layers against a 5x5 (the chapter)", 64, 2),
+        case("three layers against a 7x7 (the chapter)", 64, 3),
+        case("four layers, three channels", 3, 4),
+        case("five layers, 16 channels", 16, 5),
+    ]
+
+
+def _stack(C, n, span=None, channels_squared=True, bias=False, square_kernel=True, layers=True):
+    F = 2 * n + 1 if span is None else span(n)
+    per_channel_pair = C * C if channels_squared else C
+    stack = (n if layers else 1) * 9 * per_channel_pair + (n * C if bias else 0)
+    single = (F * F if square_kernel else F) * per_channel_pair + (C if bias else 0)
+    return F, stack, single
+
+
+register(Question(
+    name="stacked_3x3",
+    function="stacked_3x3",
+    chapter=2,
+    reference=lambda C, n: (receptive_field([(3, 1)] * n), n * conv_parameter_count(C, C, 3, bias=False),
+                            conv_parameter_count(C, C, receptive_field([(3, 1)] * n), bias=False)),
+    cases=_stack_cases,
+    output_names=("span", "stack weights", "single-layer weights"),
+    mistakes=(
+        Mistake("the kernel sizes were added up: neighbouring fields overlap, so each stride-1 3x3 layer adds "
+                "kernel - 1 = 2 pixels to the span, F = 1 + 2n", lambda C, n: _stack(C, n, span=lambda m: 3 * m)),
+        Mistake("the spans were multiplied: at stride 1 each layer ADDS kernel - 1 = 2 pixels, F = 1 + 2n",
+                lambda C, n: _stack(C, n, span=lambda m: 3 ** m)),
+        Mistake("a layer from C channels to C channels has C filters of C x 3 x 3 weights: 9*C*C weights, "
+                "not 9*C", lambda C, n: _stack(C, n, channels_squared=False)),
+        Mistake("the biases are counted: the question counts weights only", lambda C, n: _stack(C, n, bias=True)),
+        Mistake("the single layer's kernel is F x F: it has F*F taps for each pair of channels, F*F*C*C weights",
+                lambda C, n: _stack(C, n, square_kernel=False)),
+        Mistake("the stack has n layers, each with 9*C*C weights", lambda C, n: _stack(C, n, layers=False)),
     ),
 ))
 

@@ -4,8 +4,9 @@
   units of the layer below (sparse connectivity), optionally with the three shared
   weights in three colours.
 * :func:`field_layout` works out, for up to four ``(kernel, stride)`` layers (one axis,
-  padding 0), which units of every layer feed one unit on top; :func:`draw_receptive_field`
-  draws it, and :func:`receptive_field_widget` wires it to sliders.
+  padding 0), the span of units of every layer around one unit on top, and which of them
+  are actually connected to it; :func:`draw_receptive_field` draws it, and
+  :func:`receptive_field_widget` wires it to sliders.
 
 Everything here is computed with :mod:`cnnbook.connectivity`; the drawing only shows it.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..connectivity import layer_lengths, receptive_field_extents, receptive_field_growth
+from ..connectivity import connected_units, layer_lengths, receptive_field_extents, receptive_field_growth
 from ..widgets import InteractiveFigure, slider
 
 TOP_UNITS = 5  # the top layer always has this many units; the input is made just long enough
@@ -73,8 +74,10 @@ def field_layout(layers, unit: int, top_units: int = TOP_UNITS) -> dict:
 
     The input is made just long enough for the top layer to have ``top_units`` units.
     Returns a dict with ``layers``, ``input_length``, ``lengths`` (units per layer, input
-    first), ``extents`` (the half-open range of units of each layer that feed ``unit``,
-    input first), ``size`` and ``jump`` (receptive field and spacing of the top layer),
+    first), ``extents`` (the half-open span of units of each layer around the ones that feed
+    ``unit``, input first), ``connected`` (the units of each layer actually connected to
+    ``unit``, sorted tuples, input first: they fill the span whenever every kernel is at least
+    as large as its stride), ``size`` and ``jump`` (receptive-field span and spacing of the top layer),
     ``centres`` (for each layer, the x position of each unit: the middle of what it sees).
     """
     layers = [(int(k), int(s)) for k, s in layers]
@@ -85,9 +88,10 @@ def field_layout(layers, unit: int, top_units: int = TOP_UNITS) -> dict:
     input_length = top.size + (top_units - 1) * top.jump
     lengths = layer_lengths(input_length, layers)
     extents = receptive_field_extents(layers, unit, input_length=input_length)
+    connected = connected_units(layers, unit)
     centres = [np.arange(n) * g.jump + (g.size - 1) / 2 for n, g in zip(lengths, growth)]
     return {"layers": layers, "input_length": input_length, "lengths": lengths, "extents": extents,
-            "size": top.size, "jump": top.jump, "centres": centres}
+            "connected": connected, "size": top.size, "jump": top.jump, "centres": centres}
 
 
 def draw_receptive_field(figure, depth=3, unit=2, kernel_1=3, stride_1=1, kernel_2=3, stride_2=1,
@@ -95,45 +99,60 @@ def draw_receptive_field(figure, depth=3, unit=2, kernel_1=3, stride_1=1, kernel
     """Draw the units of ``depth`` stacked layers that feed one unit on top; return a caption.
 
     Layer ``l`` uses ``(kernel_l, stride_l)``; layers above ``depth`` are ignored.
-    Highlighted: the units that feed top unit ``unit`` (its cone), and the input pixels
-    of its receptive field.
+    Highlighted: the units connected to top unit ``unit`` (its cone, blue) and the span of
+    its receptive field (shaded). Input pixels inside the span that no path reaches (when a
+    kernel is smaller than its stride) stay grey, ringed in the span's colour.
     """
     pairs = [(kernel_1, stride_1), (kernel_2, stride_2), (kernel_3, stride_3), (kernel_4, stride_4)]
     layers = pairs[:depth]
     info = field_layout(layers, unit)
     ax = figure.add_subplot()
     start, stop = info["extents"][0]
+    pixels = info["connected"][0]
     ax.axvspan(start - 0.5, stop - 0.5, color="gold", alpha=0.25, zorder=0,
-               label=f"receptive field: {info['size']} input pixels")
+               label=f"receptive field: spans {info['size']} input pixels")
     marker = float(np.clip(500 / info["input_length"], 3, 11))
-    for level, (centres, (lo, hi)) in enumerate(zip(info["centres"], info["extents"])):
+    for level, (centres, units) in enumerate(zip(info["centres"], info["connected"])):
         inside = np.zeros(len(centres), bool)
-        inside[lo:hi] = True
-        if level > 0:  # the connections of the cone: each unit to the window it reads
+        inside[list(units)] = True
+        if level > 0:  # the connections of the cone: each connected unit to the window it reads
             kernel, stride = layers[level - 1]
             below = info["centres"][level - 1]
-            for i in range(lo, hi):
+            for i in units:
                 for r in range(kernel):
                     ax.plot([below[i * stride + r], centres[i]], [level - 1, level], color="tab:blue",
                             linewidth=0.8, alpha=0.6, zorder=1)
         ax.plot(centres[~inside], np.full((~inside).sum(), level), "o", markersize=marker, color="0.82", zorder=2)
         ax.plot(centres[inside], np.full(inside.sum(), level), "o", markersize=marker,
-                color="crimson" if level == len(layers) else "tab:blue", zorder=3)
+                color="crimson" if level == len(layers) else "tab:blue", zorder=3,
+                label=f"connected: {len(pixels)} input pixels" if level == 0 else None)
+    holes = sorted(set(range(start, stop)) - set(pixels))
+    if holes:  # inside the span, but no path of connections reaches them
+        ax.plot(info["centres"][0][holes], np.zeros(len(holes)), "o", markersize=marker, color="0.82",
+                markeredgecolor="darkgoldenrod", markeredgewidth=1.5, zorder=3,
+                label=f"in the span, not connected: {len(holes)}")
     ax.set_yticks(range(len(layers) + 1))
     ax.set_yticklabels(["input"] + [f"layer {l} (k={k}, s={s})" for l, (k, s) in enumerate(layers, start=1)])
     ax.set_xlabel("input pixel")
     ax.set_xlim(-1, info["input_length"])
     ax.set_ylim(-0.6, len(layers) + 0.6)
-    ax.set_title(f"Receptive field of unit {unit} in layer {depth}: input pixels {start} to {stop - 1}",
-                 fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18), fontsize=9, frameon=False)
+    ax.set_title(f"Receptive field of unit {unit} in layer {depth}: input pixels {start} to {stop - 1}"
+                 f" ({len(pixels)} of {info['size']} connected)", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18), fontsize=9, frameon=False, ncol=3)
     figure.subplots_adjust(left=0.17, right=0.98, top=0.9, bottom=0.24)
     kernels = ", ".join(str(k) for k, _ in layers)
     strides = ", ".join(str(s) for _, s in layers)
-    return (f"Unit {unit} of layer {depth} sees input pixels {start}&ndash;{stop - 1}: "
-            f"a receptive field of <b>{info['size']} pixels</b> (kernels {kernels}; strides {strides}; "
+    if holes:
+        small = [f"{l}" for l, (k, s) in enumerate(layers, start=1) if k < s]
+        connection = (f"Only <b>{len(pixels)}</b> of them are connected to it: a kernel smaller than its stride "
+                      f"(layer{'s' if len(small) > 1 else ''} {', '.join(small)}) skips pixels, and the "
+                      f"{len(holes)} skipped ones cannot affect the unit. ")
+    else:
+        connection = f"All {len(pixels)} are connected to it. "
+    return (f"Unit {unit} of layer {depth} has a receptive field spanning input pixels {start}&ndash;{stop - 1}: "
+            f"<b>{info['size']} pixels</b> (kernels {kernels}; strides {strides}; "
             f"neighbouring units of layer {depth} are {info['jump']} pixel{'s' if info['jump'] > 1 else ''} apart). "
-            f"The first kernel alone spans {layers[0][0]}.")
+            + connection + f"The first kernel alone spans {layers[0][0]}.")
 
 
 def receptive_field_widget() -> InteractiveFigure:
