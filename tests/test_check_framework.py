@@ -88,7 +88,8 @@ def test_every_registered_question_accepts_its_own_reference():
         assert report.passed, f"{question.name}: the reference fails its own checks:\n{report}"
         if question.name not in WHOLE_MODEL_QUESTIONS:
             assert len(report.results) >= 3, f"{question.name} needs hand-worked, random and edge cases"
-    assert [q.name for q in questions_of_chapter(3)] == ["correlate2d_valid", "conv_output_size", "conv2d"]
+    assert [q.name for q in questions_of_chapter(3)] == ["correlate2d_valid", "conv_output_size", "dilated_output_size",
+                                                         "conv2d", "im2col"]
 
 
 def test_the_transport_round_trips_results_and_refuses_objects():

@@ -15,6 +15,7 @@ from cnnbook.demos.sliding_window import (
     IMAGE_GID,
     INPUT,
     KERNEL,
+    TAPS_GID,
     WINDOW_GID,
     draw_sliding_window,
     size_formula,
@@ -32,12 +33,13 @@ def numbers_in(ax):
     return [t.get_text() for t in ax.texts]
 
 
-def brute_force(kernel_size, stride, padding):
-    """The output written straight from the definition, for comparison."""
+def brute_force(kernel_size, stride, padding, dilation=1):
+    """The output written straight from the definition, for comparison: taps at i*stride + dilation*r."""
     k = KERNEL[:kernel_size, :kernel_size]
     xpad = np.pad(INPUT, padding)
-    P = (xpad.shape[0] - kernel_size) // stride + 1
-    return np.array([[np.sum(xpad[i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size] * k)
+    P = (xpad.shape[0] - dilation * (kernel_size - 1) - 1) // stride + 1
+    return np.array([[sum(xpad[i * stride + dilation * r, j * stride + dilation * s] * k[r, s]
+                          for r in range(kernel_size) for s in range(kernel_size))
                       for j in range(P)] for i in range(P)])
 
 
@@ -117,3 +119,71 @@ def test_widget_controls_redraw_and_keep_the_position_in_range():
     assert window.get_xy() == (2 * 2 - 0.5, 3 * 2 - 0.5)               # y[3, 2] starts at padded (6, 4)
     assert "Window 15 of 16 gives y[3, 2]: padded rows 6–8, columns 4–6" in demo.caption.value
     assert len(demo.figure.axes) == 3
+
+
+DILATED = [(k, s, p, d) for k in (2, 3) for s in (1, 2) for p in (0, 2) for d in (2, 3) if d * (k - 1) + 1 <= 6 + 2 * p]
+
+
+@pytest.mark.parametrize("kernel_size, stride, padding, dilation", DILATED)
+def test_dilated_state_matches_the_definition_at_every_position(kernel_size, stride, padding, dilation):
+    expected = brute_force(kernel_size, stride, padding, dilation)
+    P = cb.conv_output_size(6, kernel_size, stride, padding, dilation)
+    assert expected.shape == (P, P)
+    extent = dilation * (kernel_size - 1) + 1
+    for position in range(P * P):
+        state = sliding_window_state(kernel_size, stride, padding, position, dilation)
+        i, j = divmod(position, P)
+        assert state.window == (i * stride, j * stride, extent, extent)
+        assert state.taps[0] == (i * stride, j * stride) and state.taps[-1] == (i * stride + extent - 1,
+                                                                                  j * stride + extent - 1)
+        assert len(set(state.taps)) == kernel_size ** 2
+        assert state.value == expected[i, j]
+        np.testing.assert_allclose(state.output, expected, atol=1e-12)
+    assert state.uncovered == 6 + 2 * padding - ((P - 1) * stride + extent)
+
+
+def test_dilation_one_is_the_plain_window():
+    plain, dilated = sliding_window_state(3, 2, 1, 4), sliding_window_state(3, 2, 1, 4, dilation=1)
+    assert plain.window == dilated.window and plain.value == dilated.value and len(plain.taps) == 9
+    assert size_formula(6, 3, 2, 1, 1) == size_formula(6, 3, 2, 1)
+
+
+def test_dilated_drawing_circles_the_taps_and_works_out_the_span():
+    figure = Figure()
+    caption = draw_sliding_window(figure, kernel_size=3, stride=1, padding=1, position=4, dilation=2)
+    ax_in = figure.axes[0]
+    (taps,) = [c for c in ax_in.collections if c.get_gid() == TAPS_GID]
+    state = sliding_window_state(3, 1, 1, 4, 2)
+    assert sorted(map(tuple, taps.get_offsets().tolist())) == sorted((v, u) for u, v in state.taps)   # (x, y)
+    window = patch(ax_in, WINDOW_GID)
+    assert window.get_width() == window.get_height() == 5 and window.get_xy() == (-0.5, 0.5)      # y[1, 0]
+    assert "⌊(6 + 2·1 − (2·(3 − 1) + 1))/1⌋ + 1 = ⌊3/1⌋ + 1 = 4, so the output is 4×4" in caption
+    value = brute_force(3, 1, 1, 2)[1, 0]
+    assert f"the 9 circled pixels, 2 apart; sum of those pixels × kernel = {value:g}." in caption
+    assert figure.axes[1].get_title() == "kernel 3×3, taps 2 apart"
+
+
+def test_no_taps_are_circled_without_dilation():
+    figure = Figure()
+    draw_sliding_window(figure, kernel_size=3, stride=1, padding=0, position=0)
+    assert not [c for c in figure.axes[0].collections if c.get_gid() == TAPS_GID]
+
+
+def test_a_kernel_wider_than_the_padded_input_gives_no_output():
+    figure = Figure()
+    caption = draw_sliding_window(figure, kernel_size=4, stride=1, padding=0, position=0, dilation=2)
+    assert "spans 2·(4 − 1) + 1 = 7 pixels per axis, more than the 6 of the padded input" in caption
+    assert figure.axes[2].get_title() == "no output" and not figure.axes[0].patches
+    with pytest.raises(ValueError, match="span 7"):
+        sliding_window_state(4, 1, 0, 0, dilation=2)
+
+
+def test_the_dilation_slider_redraws_and_keeps_the_position_in_range():
+    demo = sliding_window_demo()
+    demo.controls["dilation"].value = 2                                 # span 5 on 6 inputs: 2x2 output
+    assert demo.controls["position"].max == 3 and demo.controls["position"].value == 3
+    assert "so the output is 2×2" in demo.caption.value and "Window 4 of 4 gives y[1, 1]" in demo.caption.value
+    demo.controls["dilation"].value = 3                                 # span 7 > 6: nothing fits
+    assert demo.controls["position"].max == 0 and "no window fits" in demo.caption.value
+    demo.controls["padding"].value = 1                                  # span 7 on 8: 2x2 again
+    assert demo.controls["position"].max == 3 and "so the output is 2×2" in demo.caption.value

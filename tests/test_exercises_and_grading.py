@@ -32,6 +32,17 @@ def conv2d(x, w, b, stride, padding):
     return cb.conv2d_reference(x, w, b, stride, padding)
     ### END SOLUTION'''
 
+DILATED_CELL = '''def dilated_output_size(n, kernel_size, stride, padding, dilation):
+    ### BEGIN SOLUTION
+    return (n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+    ### END SOLUTION'''
+
+IM2COL_CELL = '''from cnnbook.demos.im2col import im2col as _im2col
+def im2col(x, kernel_size, stride, padding):
+    ### BEGIN SOLUTION
+    return _im2col(x, kernel_size, stride, padding)
+    ### END SOLUTION'''
+
 
 def test_a_solution_block_becomes_a_stub_with_its_hint():
     stub = strip_solutions(SOLUTION_CELL, "cell")
@@ -80,7 +91,7 @@ def notebook(cells: list[str], chapter: int | None = 3) -> dict:
 
 
 SUBMISSIONS = {
-    "03_solution": [CORRELATE_CELL, SOLUTION_CELL, CONV2D_CELL],
+    "03_solution": [CORRELATE_CELL, SOLUTION_CELL, DILATED_CELL, CONV2D_CELL, IM2COL_CELL],
     "03_tampering": [
         "print('conv2d: 7/7 cases passed (all passed)')\ndef check(*args, **kwargs):\n    return True",
         "import cnnbook.conv_reference as r, cnnbook.checks.calling as c\nr.conv2d_reference = lambda *a: 0\n"
@@ -88,7 +99,7 @@ SUBMISSIONS = {
         "def conv_output_size(n, kernel_size, stride, padding):\n    return 0",
         "def conv2d(x, w, b, stride, padding):\n    return 0",
     ],
-    "03_dies_half_way": [CORRELATE_CELL, SOLUTION_CELL, "import os\nos._exit(3)", CONV2D_CELL],
+    "03_dies_half_way": [CORRELATE_CELL, SOLUTION_CELL, DILATED_CELL, "import os\nos._exit(3)", CONV2D_CELL, IM2COL_CELL],
     "03_segfault_then_errors": [SOLUTION_CELL, "import ctypes\nctypes.string_at(0)", "1 / 0", "def conv2d(:\n    pass"],
     "03_infinite_loop_in_function": [SOLUTION_CELL, "def conv2d(x, w, b, stride, padding):\n    while True:\n        pass"],
     "03_huge_output": ["print('x' * 30_000_000)", SOLUTION_CELL],
@@ -101,7 +112,8 @@ def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
     for name, cells in SUBMISSIONS.items():
         (folder / f"{name}.ipynb").write_text(json.dumps(notebook(cells)), encoding="utf-8")
-    exercise = exercise_from_solution(notebook([CORRELATE_CELL, SOLUTION_CELL, CONV2D_CELL]), "03_exercise.ipynb")
+    exercise = exercise_from_solution(notebook([CORRELATE_CELL, SOLUTION_CELL, DILATED_CELL, CONV2D_CELL, IM2COL_CELL]),
+                                      "03_exercise.ipynb")
     (folder / "03_exercise.ipynb").write_text(json.dumps(exercise), encoding="utf-8")
     (folder / "notes.ipynb").write_text(json.dumps(notebook(["1"], chapter=None)), encoding="utf-8")
     (folder / "broken.ipynb").write_text("{ not json", encoding="utf-8")
