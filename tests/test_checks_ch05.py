@@ -14,7 +14,8 @@ import cnnbook as cb
 from cnnbook.checks import QUESTIONS, check, questions_of_chapter
 from checking import diagnoses
 
-NAMES = ["max_pool2d", "avg_pool2d", "avg_pool2d_backward", "max_pool2d_backward"]
+POOL_NAMES = ["max_pool2d", "avg_pool2d", "avg_pool2d_backward", "max_pool2d_backward"]
+NAMES = POOL_NAMES + ["global_avg_pool2d", "global_avg_pool2d_backward"]
 
 
 def as_pair(value):
@@ -23,10 +24,10 @@ def as_pair(value):
 
 def test_chapter_5_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(5)] == NAMES
-    assert sum(q.points for q in questions_of_chapter(5)) == 5
+    assert sum(q.points for q in questions_of_chapter(5)) == 7
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", POOL_NAMES)
 def test_the_cases_cover_overlap_uneven_strides_padding_and_non_square_windows(name):
     cases = QUESTIONS[name].cases()
     geometries = [case.args[-3:] for case in cases]
@@ -206,7 +207,7 @@ def test_learner_max_backward_passes_and_matches_the_chapter():
 
 
 @pytest.mark.parametrize("mistake, diagnosis", [
-    ("every max", "went to every maximum"),
+    ("every max", "went to every maximum (an equality mask"),
     ("split", "split among the maxima"),
     ("last max", "went to the LAST maximum"),
     ("whole window", "went to every cell of the window"),
@@ -226,6 +227,97 @@ def test_a_backward_pass_that_modifies_dy_is_caught():
 
     report = check("avg_pool2d_backward", in_place, verbose=False)
     assert not report.passed and "input array was modified" in " ".join(report.diagnoses())
+
+
+# --- global average pooling -----------------------------------------------------------------------------
+
+def global_forward(x, mistake=""):
+    N, C, H, W = x.shape
+    y = np.zeros((N, C))
+    for n in range(N):
+        for c in range(C):
+            y[n, c] = sum(x[n, c, u, v] for u in range(H) for v in range(W)) / (1 if mistake == "sum" else H * W)
+    if mistake == "keepdims":
+        return y[:, :, None, None]
+    if mistake == "channels":
+        return y.mean(axis=1)
+    if mistake == "batch":
+        return y.mean(axis=0)
+    return y
+
+
+def test_learner_global_average_pooling_passes_and_matches_avg_pool2d():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(2, 3, 5, 4))
+    np.testing.assert_allclose(global_forward(x), cb.avg_pool2d(x, (5, 4))[:, :, 0, 0], rtol=0, atol=1e-12)
+    assert check("global_avg_pool2d", global_forward, verbose=False).passed
+    assert check("global_avg_pool2d", lambda x: x.mean(axis=(2, 3)), verbose=False).passed
+
+
+@pytest.mark.parametrize("mistake, diagnosis", [
+    ("sum", "summed but not divided by its size"),
+    ("keepdims", "keeps the spatial axes"),
+    ("channels", "the channels are averaged too"),
+    ("batch", "the batch is averaged too"),
+])
+def test_global_avg_pool2d_mistakes_are_named(mistake, diagnosis):
+    assert diagnosis in diagnoses("global_avg_pool2d", lambda x: global_forward(x, mistake))
+
+
+def test_global_max_instead_of_mean_is_named():
+    assert "global max pooling" in diagnoses("global_avg_pool2d", lambda x: x.max(axis=(2, 3)))
+
+
+def global_backward(dy, x, mistake=""):
+    N, C, H, W = x.shape
+    dx = np.zeros(x.shape)
+    for n in range(N):
+        for c in range(C):
+            if mistake == "max":
+                u, v = divmod(int(np.argmax(x[n, c])), W)
+                dx[n, c, u, v] = dy[n, c]
+                continue
+            share = {"copy": dy[n, c], "image": dy[n, c] / (C * H * W)}.get(mistake, dy[n, c] / (H * W))
+            dx[n, c] += share
+    if mistake == "no broadcast":
+        return dx[:, :, :1, :1]
+    return dx
+
+
+def test_learner_global_backward_passes_and_matches_finite_differences():
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(2, 3, 5, 4))
+    dy = rng.normal(size=(2, 3))
+    numeric = cb.numerical_gradient(global_forward, x, dy, h=1e-3)
+    assert cb.rel_error(global_backward(dy, x), numeric) < 1e-9
+    assert check("global_avg_pool2d_backward", global_backward, verbose=False).passed
+
+
+@pytest.mark.parametrize("mistake, diagnosis", [
+    ("copy", "copied to every cell without dividing"),
+    ("no broadcast", "dx has shape (N, C, 1, 1)"),
+    ("image", "divided by C * H * W"),
+    ("max", "went to the largest cell, as in max pooling"),
+])
+def test_global_backward_mistakes_are_named(mistake, diagnosis):
+    assert diagnosis in diagnoses("global_avg_pool2d_backward", lambda dy, x: global_backward(dy, x, mistake))
+
+
+def test_the_equality_mask_bug_is_named_on_the_tie_cases():
+    def equality_mask(dy, x, kernel_size, stride, padding):
+        (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel_size), as_pair(stride), as_pair(padding)
+        xp = np.pad(x, [(0, 0), (0, 0), (ph, ph), (pw, pw)], constant_values=-np.inf)
+        dxp = np.zeros(xp.shape)
+        for i, j in np.ndindex(*dy.shape[2:]):
+            window = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            mask = window == window.max(axis=(2, 3), keepdims=True)
+            dxp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += mask * dy[:, :, i, j, None, None]
+        return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+
+    report = check("max_pool2d_backward", equality_mask, verbose=False)
+    failed = [r.case for r in report.results if not r.passed]
+    assert failed and all("tie" in name or "constant" in name for name in failed), "it fails only where windows tie"
+    assert "equality mask" in " ".join(report.diagnoses())
 
 
 # --- the solution notebook ----------------------------------------------------------------------------

@@ -161,6 +161,29 @@ def test_max_pool_never_selects_the_padding():
     assert np.array_equal(cb.max_pool2d_backward(dy, x, 2, stride=1, padding=1), expected_dx)
 
 
+@pytest.mark.parametrize("shape, kernel_size, stride, padding", EDGE_CASES)
+def test_max_pool_backward_conserves_the_total_with_or_without_padding(shape, kernel_size, stride, padding):
+    """Every dy arrives in full at a real input (padding <= k/2 leaves no all-padding window)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=shape)
+    dy = rng.normal(size=output_shape(shape, kernel_size, stride, padding))
+    dx = cb.max_pool2d_backward(dy, x, kernel_size, stride, padding)
+    np.testing.assert_allclose(dx.sum(axis=(2, 3)), dy.sum(axis=(2, 3)), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, kernel_size, stride, padding", EDGE_CASES)
+def test_avg_pool_backward_passes_on_the_share_of_real_cells(shape, kernel_size, stride, padding):
+    """Window (i, j) passes on dy * (real cells) / (kh * kw): the whole dy only without padding."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=shape)
+    dy = rng.normal(size=output_shape(shape, kernel_size, stride, padding))
+    dx = cb.avg_pool2d_backward(dy, x, kernel_size, stride, padding)
+    real_share = cb.avg_pool2d(np.ones(shape), kernel_size, stride, padding)    # (real cells) / (kh * kw)
+    np.testing.assert_allclose(dx.sum(axis=(2, 3)), (dy * real_share).sum(axis=(2, 3)), rtol=0, atol=1e-12)
+    if padding == 0:
+        np.testing.assert_allclose(dx.sum(axis=(2, 3)), dy.sum(axis=(2, 3)), rtol=0, atol=1e-12)
+
+
 def test_avg_pool_divides_by_the_full_window_including_padding():
     x = np.ones((1, 1, 3, 3))
     # 3x3 windows, padding 1: a corner window holds 4 ones, an edge window 6, the centre 9.

@@ -1,9 +1,11 @@
-"""Chapter 5 exercises: max and average pooling, forward and backward, written with loops.
+"""Chapter 5 exercises: max and average pooling, forward and backward, written with loops,
+then global average pooling and its backward pass.
 
-The functions take the package's arguments: ``x (N, C, H, W)`` (and ``dy (N, C, P, Q)`` first
-for the backward passes), then ``kernel_size``, ``stride`` and ``padding``, each an int or an
-``(h, w)`` pair. Max pooling pads with ``-inf``; average pooling pads with zeros that count in
-the mean; a tie sends the gradient to the first maximum in row-major order.
+The pooling functions take the package's arguments: ``x (N, C, H, W)`` (and ``dy (N, C, P, Q)``
+first for the backward passes), then ``kernel_size``, ``stride`` and ``padding``, each an int or
+an ``(h, w)`` pair. Max pooling pads with ``-inf``; average pooling pads with zeros that count in
+the mean; a tie sends the gradient to the first maximum in row-major order. Global average
+pooling takes ``x (N, C, H, W)`` to ``y (N, C)``; its backward pass takes ``dy (N, C)`` and ``x``.
 """
 
 from __future__ import annotations
@@ -288,10 +290,13 @@ register(Question(
     cases=_backward_cases(53, max_pool2d_reference, _TIE_CASES),
     points=2.0,
     mistakes=(
-        Mistake("at a tie the gradient went to every maximum: it must go to ONE cell, the first maximum in row-major "
-                "order (what np.argmax returns), so that each dy arrives exactly once", lambda *a: _scatter(*a, _every_max, -np.inf)),
-        Mistake("at a tie the gradient was split among the maxima (that is what finite differences measure): the book, "
-                "like PyTorch, gives all of it to the first maximum in row-major order", lambda *a: _scatter(*a, _split_max, -np.inf)),
+        Mistake("at a tie the gradient went to every maximum (an equality mask, dx = (x == max) * dy, sends one full "
+                "copy of dy to each tied cell, so the window passes on a multiple of dy): it must go to ONE cell, the "
+                "first maximum in row-major order (what np.argmax returns), so that each dy arrives exactly once",
+                lambda *a: _scatter(*a, _every_max, -np.inf)),
+        Mistake("at a tie the gradient was split among the maxima (what centred finite differences measure): a valid "
+                "subgradient, but the book, like PyTorch, gives all of it to the first maximum in row-major order",
+                lambda *a: _scatter(*a, _split_max, -np.inf)),
         Mistake("at a tie the gradient went to the LAST maximum (a comparison with >= keeps replacing it): give it to "
                 "the first one in row-major order, as np.argmax does", lambda *a: _scatter(*a, _last_max, -np.inf)),
         Mistake("the gradient went to every cell of the window: only the maximum influenced the output, the other "
@@ -304,5 +309,90 @@ register(Question(
                 "each side of the padded gradient", lambda *a: _scatter(*a, _first_max, -np.inf, crop=False)),
         Mistake("x was padded with zeros: a padded zero can beat the negative values and take their gradient; pad "
                 "with -inf, as in the forward pass", lambda *a: _scatter(*a, _first_max, 0.0)),
+    ),
+))
+
+# --- global_avg_pool2d(x) -> y (N, C) and global_avg_pool2d_backward(dy, x) -> dx ----------------------
+
+
+def _global_avg_pool2d_reference(x):
+    """``x`` ``(N, C, H, W)`` -> ``y`` ``(N, C)``: average pooling with one window as large as the map."""
+    return avg_pool2d_reference(x, tuple(x.shape[2:]), 1, 0)[:, :, 0, 0]
+
+
+def _global_avg_pool2d_backward_reference(dy, x):
+    """``dy`` ``(N, C)``, ``x`` ``(N, C, H, W)`` -> ``dx`` ``(N, C, H, W)``: ``dy / (H*W)`` in every cell."""
+    return avg_pool2d_backward_reference(dy[:, :, None, None], x, tuple(x.shape[2:]), 1, 0)
+
+
+def _global_inputs(seed: int) -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    return [
+        ("the chapter's 4x4 map (mean 36/16 = 2.25)", _CHAPTER_X),
+        ("a batch of feature maps", rng.normal(size=(2, 3, 4, 6))),
+        ("a non-square map", rng.normal(size=(1, 2, 3, 7))),
+        ("1x1 maps (global pooling changes nothing but the shape)", rng.normal(size=(3, 4, 1, 1))),
+        ("the last maps of a small network, 7x7", rng.normal(size=(2, 8, 7, 7))),
+    ]
+
+
+def _global_forward_cases() -> list[Case]:
+    return [Case(f"{name}: x {x.shape}", (x,)) for name, x in _global_inputs(54)]
+
+
+def _global_backward_cases() -> list[Case]:
+    rng = np.random.default_rng(55)
+    return [Case(f"{name}: x {x.shape}, dy {x.shape[:2]}", (rng.normal(size=x.shape[:2]), x))
+            for name, x in _global_inputs(55)]
+
+
+register(Question(
+    name="global_avg_pool2d",
+    function="global_avg_pool2d",
+    chapter=5,
+    reference=_global_avg_pool2d_reference,
+    cases=_global_forward_cases,
+    mistakes=(
+        Mistake("each map is summed but not divided by its size: the mean divides by H * W",
+                lambda x: x.sum(axis=(2, 3))),
+        Mistake("the result keeps the spatial axes, shape (N, C, 1, 1): global average pooling returns one number per "
+                "channel, shape (N, C) (use x.mean(axis=(2, 3)) without keepdims)",
+                lambda x: x.mean(axis=(2, 3), keepdims=True)),
+        Mistake("the channels are averaged too: pooling never mixes channels, so average over the axes H and W only "
+                "(axis=(2, 3))", lambda x: x.mean(axis=(1, 2, 3))),
+        Mistake("the batch is averaged too: every image keeps its own numbers, so average over the axes H and W only "
+                "(axis=(2, 3))", lambda x: x.mean(axis=(0, 2, 3))),
+        Mistake("this is the maximum of each map (global max pooling): global average pooling keeps the mean",
+                lambda x: x.max(axis=(2, 3))),
+    ),
+))
+
+
+def _gradient_to_the_maximum(dy, x):
+    dx = np.zeros(x.shape)
+    N, C, H, W = x.shape
+    for n in range(N):
+        for c in range(C):
+            dx[n, c][np.unravel_index(np.argmax(x[n, c]), (H, W))] = dy[n, c]
+    return dx
+
+
+register(Question(
+    name="global_avg_pool2d_backward",
+    function="global_avg_pool2d_backward",
+    chapter=5,
+    reference=_global_avg_pool2d_backward_reference,
+    cases=_global_backward_cases,
+    mistakes=(
+        Mistake("dy is copied to every cell without dividing: each of the H * W cells contributed 1/(H*W) of the mean, "
+                "so each receives dy / (H*W)",
+                lambda dy, x: np.broadcast_to(dy[:, :, None, None], x.shape).astype(float)),
+        Mistake("dx has shape (N, C, 1, 1): broadcast dy / (H*W) over every cell, so that dx has the shape of x",
+                lambda dy, x: dy[:, :, None, None] / (x.shape[2] * x.shape[3])),
+        Mistake("dy is divided by C * H * W (the size of a whole image): each channel's mean is over its own H * W "
+                "cells, so divide by H * W",
+                lambda dy, x: np.broadcast_to(dy[:, :, None, None], x.shape) / np.prod(x.shape[1:])),
+        Mistake("the whole gradient went to the largest cell, as in max pooling: every cell of the map is in the mean, "
+                "so every cell receives dy / (H*W)", _gradient_to_the_maximum),
     ),
 ))
