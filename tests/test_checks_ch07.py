@@ -17,12 +17,12 @@ from cnnbook.checks import QUESTIONS, check, questions_of_chapter
 from cnnbook.checks.questions_ch07 import FeatureMap
 from checking import diagnoses
 
-NAMES = ["circular_shift", "conv2d_circular", "equivariance_error", "invariance_error"]
+NAMES = ["circular_shift", "conv2d_circular", "equivariance_error", "invariance_error", "fourier_shift"]
 
 
 def test_chapter_7_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(7)] == NAMES
-    assert sum(q.points for q in questions_of_chapter(7)) == 5
+    assert sum(q.points for q in questions_of_chapter(7)) == 6
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -46,13 +46,18 @@ def test_feature_maps_compute_what_their_description_says():
     pooled = FeatureMap(w, "zeros", relu=True, pool="max2")(x)
     np.testing.assert_allclose(pooled, cb.max_pool2d(np.maximum(cb.conv2d(x, w, padding=1), 0), 2), rtol=0, atol=1e-12)
     assert FeatureMap(w, pool="global_avg")(x).shape == (1, 2)
+    np.testing.assert_allclose(FeatureMap(w, position=True)(x) - FeatureMap(w)(x),
+                               np.broadcast_to(np.arange(6) / 6, (1, 2, 6, 6)), rtol=0, atol=1e-12)
+    assert "the column index" in repr(FeatureMap(w, position=True))
     assert FeatureMap(w) != FeatureMap(w, "zeros") and FeatureMap(w) != FeatureMap(2 * w)
+    assert FeatureMap(w) != FeatureMap(w, position=True)
 
 
 # --- circular_shift ----------------------------------------------------------------------------------
 
-def shift_by_indices(x, dy, dx, mistake=""):
-    """out[n, c, (i + dy) % H, (j + dx) % W] = x[n, c, i, j], by fancy indexing."""
+def shift_by_indices(x, down, right, mistake=""):
+    """out[n, c, (i + down) % H, (j + right) % W] = x[n, c, i, j], by fancy indexing."""
+    dy, dx = down, right
     if mistake == "reversed":
         dy, dx = -dy, -dx
     if mistake == "swapped":
@@ -84,17 +89,17 @@ def test_learner_shift_passes_and_matches_the_chapter():
 @pytest.mark.parametrize("mistake, diagnosis", [
     ("reversed", "moved the wrong way"),
     ("batch axes", "the batch and channel axes were rolled"),
-    ("swapped", "dy and dx are swapped"),
+    ("swapped", "down and right are swapped"),
     ("zeros", "zeros came in at the edge"),
     ("flat", "rolled as one long row"),
 ])
 def test_circular_shift_mistakes_are_named(mistake, diagnosis):
-    assert diagnosis in diagnoses("circular_shift", lambda x, dy, dx: shift_by_indices(x, dy, dx, mistake))
+    assert diagnosis in diagnoses("circular_shift", lambda x, down, right: shift_by_indices(x, down, right, mistake))
 
 
 def test_a_shift_that_loses_float32_is_told_so():
-    def in_float64(x, dy, dx):
-        return shift_by_indices(x, dy, dx).astype(np.float64)
+    def in_float64(x, down, right):
+        return shift_by_indices(x, down, right).astype(np.float64)
 
     report = check("circular_shift", in_float64, verbose=False)
     assert not report.passed and "keep the input's float type" in str(report)
@@ -163,7 +168,8 @@ def roll(a, dy, dx):
     return a[..., (np.arange(H) - dy) % H, :][..., (np.arange(W) - dx) % W]
 
 
-def equivariance(phi, x, dy, dx, border, mistake=""):
+def equivariance(phi, x, down, right, border, mistake=""):
+    dy, dx = down, right
     after = phi(roll(x, dy, dx))
     if mistake == "invariance":
         target = phi(x)
@@ -205,7 +211,8 @@ def test_equivariance_error_mistakes_are_named(mistake, diagnosis):
     assert diagnosis in diagnoses("equivariance_error", lambda *a: equivariance(*a, mistake=mistake))
 
 
-def invariance(phi, x, dy, dx, mistake=""):
+def invariance(phi, x, down, right, mistake=""):
+    dy, dx = down, right
     after = phi(roll(x, dy, dx))
     target = roll(phi(x), dy, dx) if mistake == "equivariance" else phi(x)
     gap = after - target if mistake == "signed" else np.abs(after - target)
@@ -230,8 +237,8 @@ def test_invariance_error_mistakes_are_named(mistake, diagnosis):
 
 
 def test_a_phi_modified_by_the_submission_is_caught():
-    def scribbles_on_phi(phi, x, dy, dx):
-        value = invariance(phi, x, dy, dx)
+    def scribbles_on_phi(phi, x, down, right):
+        value = invariance(phi, x, down, right)
         phi.w *= 2
         return value
 
@@ -239,4 +246,89 @@ def test_a_phi_modified_by_the_submission_is_caught():
     assert not report.passed and "input array was modified" in " ".join(report.diagnoses())
 
 
-# --- the solution notebook ----------------------------------------------------------------------------
+# --- a constant answer earns nothing ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["equivariance_error", "invariance_error"])
+def test_a_constant_answer_passes_no_case(name):
+    question = QUESTIONS[name]
+    answers = [question.reference(*copy.deepcopy(case.args)) for case in question.cases()]
+    assert min(answers) > 0.1, "every case has a clearly nonzero answer"
+    assert len({round(a, 6) for a in answers}) == len(answers), "no two cases share an answer"
+    for constant in (0.0, 1.0, float(np.mean(answers))):
+        report = check(name, lambda *args, c=constant: c, verbose=False)
+        assert report.fraction == 0, (name, constant)
+    for answer in answers:                     # even a constant copied from one case earns only that case
+        report = check(name, lambda *args, c=answer: c, verbose=False)
+        assert sum(r.passed for r in report.results) == 1
+
+
+def test_the_learner_functions_still_see_exact_zeros_where_the_chapter_promises_them():
+    rng = np.random.default_rng(6)
+    w, x = rng.normal(size=(2, 1, 3, 3)), rng.normal(size=(1, 1, 8, 8))
+    assert equivariance(FeatureMap(w, relu=True), x, -3, 5, 0) < 1e-12
+    assert invariance(FeatureMap(w, relu=True, pool="global_avg"), x, -3, 5) < 1e-12
+    assert invariance(FeatureMap(w, relu=True, pool="global_max"), x, 2, 1) < 1e-12
+
+
+# --- fourier_shift --------------------------------------------------------------------------------------
+
+def fourier_rfft(y, t, mistake=""):
+    """A learner's band-limited shift along the columns, written with rfft / irfft."""
+    W = y.shape[3]
+    if mistake == "rounded":
+        return np.roll(y, int(round(t)), axis=3)
+    k = np.arange(W // 2 + 1)                                   # rfft's frequencies 0 ... W // 2
+    sign = 1 if mistake == "left" else -1
+    turn = np.exp(sign * 2j * np.pi * k * t / W)
+    return np.fft.irfft(np.fft.rfft(y, axis=3) * turn, n=W, axis=3)
+
+
+def test_learner_fourier_shift_passes_and_matches_roll_and_the_cosine():
+    assert check("fourier_shift", fourier_rfft, verbose=False).passed
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=(1, 2, 3, 10))
+    np.testing.assert_allclose(fourier_rfft(y, 4.0), np.roll(y, 4, axis=3), rtol=0, atol=1e-12)
+    j = np.arange(12)
+    wave = np.sin(2 * np.pi * j / 6).reshape(1, 1, 1, 12)
+    np.testing.assert_allclose(fourier_rfft(wave, 0.75)[0, 0, 0], np.sin(2 * np.pi * (j - 0.75) / 6), atol=1e-12)
+
+
+def unsigned_frequencies(y, t):
+    W = y.shape[3]
+    turn = np.exp(-2j * np.pi * np.arange(W) * t / W)
+    return np.real(np.fft.ifft(np.fft.fft(y, axis=3) * turn, axis=3))
+
+
+def rows_instead(y, t):
+    H = y.shape[2]
+    turn = np.exp(-2j * np.pi * np.fft.fftfreq(H) * t).reshape(H, 1)
+    return np.real(np.fft.ifft(np.fft.fft(y, axis=2) * turn, axis=2))
+
+
+def complex_result(y, t):
+    W = y.shape[3]
+    turn = np.exp(-2j * np.pi * np.fft.fftfreq(W) * t)
+    return np.fft.ifft(np.fft.fft(y, axis=3) * turn, axis=3)
+
+
+def without_over_w(y, t):
+    W = y.shape[3]
+    turn = np.exp(-2j * np.pi * (np.fft.fftfreq(W) * W) * t)
+    return np.real(np.fft.ifft(np.fft.fft(y, axis=3) * turn, axis=3))
+
+
+@pytest.mark.parametrize("function, diagnosis", [
+    (unsigned_frequencies, "np.fft.fftfreq(W) * W"),
+    (lambda y, t: fourier_rfft(y, t, "left"), "the content moved left"),
+    (without_over_w, "missing its / W"),
+    (rows_instead, "the rows were shifted"),
+    (complex_result, "the result is complex"),
+    (lambda y, t: fourier_rfft(y, t, "rounded"), "rounded to whole pixels"),
+])
+def test_fourier_shift_mistakes_are_named(function, diagnosis):
+    assert diagnosis in diagnoses("fourier_shift", function)
+
+
+def test_returning_the_input_unshifted_fails_every_case():
+    report = check("fourier_shift", lambda y, t: y.copy(), verbose=False)
+    assert sum(r.passed for r in report.results) == 0

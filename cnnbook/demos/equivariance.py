@@ -1,21 +1,28 @@
 """Chapter 7: translation equivariance and invariance, measured.
 
-The helpers the chapter computes with, each on NCHW arrays ``x (N, C, H, W)``:
+The helpers the chapter computes with, each on NCHW arrays ``x (N, C, H, W)``. A shift by ``(down, right)``
+moves the content ``down`` rows down and ``right`` columns to the right (the chapter's
+:math:`T_{t_h, t_w}` with ``t_h = down``, ``t_w = right``); negative amounts move up or left.
 
-* :func:`circular_shift` moves the content ``dy`` rows down and ``dx`` columns right, wrapping
-  around; :func:`translate` moves it the same way but lets ``fill`` enter instead.
-* :func:`conv2d_circular` is a stride-1 convolution with **circular** padding (the input is
-  padded with its own opposite edge, ``np.pad(mode="wrap")``), then a valid :func:`cnnbook.conv2d`.
-* :func:`equivariance_error` and :func:`invariance_error` measure how far a feature map
-  ``phi`` is from commuting with a shift, or from ignoring it.
-* :func:`binomial_filter` and :func:`blur_pool2d`: anti-aliased max pooling (max over 2x2 with
-  stride 1, then a binomial blur, then keep every second pixel), after Zhang (2019),
-  "Making convolutional networks shift-invariant again".
-* :func:`aliasing_error` compares a downsampling layer's output for a shifted input with
-  the best integer shift of its output for the original input.
+* :func:`circular_shift` moves the content, wrapping around; :func:`translate` moves it the same way but
+  lets ``fill`` enter instead.
+* :func:`conv2d_circular` is a convolution with **circular** padding (the input is padded with its own
+  opposite edge, ``np.pad(mode="wrap")``), then a valid :func:`cnnbook.conv2d`.
+* :func:`equivariance_error` and :func:`invariance_error` measure how far a feature map ``phi`` is from
+  commuting with a shift, or from ignoring it; :func:`inexact_columns` says where a zero-padded
+  convolution can fail to commute with a shift, as the chapter derives.
+* :func:`binomial_filter` and :func:`blur_pool2d`: anti-aliased max pooling (max over 2x2 with stride 1,
+  then a binomial blur, then keep every second pixel), after Zhang (2019), "Making convolutional networks
+  shift-invariant again".
+* :func:`fourier_shift` shifts a map by a possibly fractional number of pixels as a band-limited signal
+  (sinc interpolation, done in the Fourier domain). :func:`aliasing_error` compares a downsampling layer's
+  output for a shifted input with that band-limited shift of its output, so that it measures aliasing
+  alone; :func:`nearest_shift_error` is the cruder comparison with the nearest whole-pixel shift, kept to
+  show what it gets wrong. :func:`ideal_subsample` removes every frequency a subsampling would fold back
+  before subsampling: the aliasing-free reference.
 
-The widget (:func:`draw_equivariance`, :func:`equivariance_demo`) shifts a small image with a
-slider and shows the input, ``phi(shifted input)``, the shifted ``phi(input)`` and their difference.
+The widget (:func:`draw_equivariance`, :func:`equivariance_demo`) shifts a small image with a slider and
+shows the input, ``phi(shifted input)``, the shifted ``phi(input)`` and their difference.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from math import comb
 
 import numpy as np
 
+from .._validation import as_pair
 from ..conv import conv2d
 from ..filters import sobel_x
 from ..pool import max_pool2d
@@ -34,30 +42,63 @@ PADDINGS = ("circular", "zeros")
 
 # --- shifts ------------------------------------------------------------------------------------------
 
-def circular_shift(x, dy: int, dx: int) -> np.ndarray:
-    """``x`` ``(..., H, W)`` moved ``dy`` rows down and ``dx`` columns right, wrapping around.
+def circular_shift(x, down: int, right: int) -> np.ndarray:
+    """``x`` ``(..., H, W)`` moved ``down`` rows down and ``right`` columns right, wrapping around.
 
-    ``out[..., (i + dy) % H, (j + dx) % W] = x[..., i, j]``; negative shifts move up or left.
+    ``out[..., (i + down) % H, (j + right) % W] = x[..., i, j]``; negative amounts move up or left.
     Only the last two axes move: images and channels stay where they are.
     """
     x = np.asarray(x)
-    return np.roll(x, (int(dy), int(dx)), axis=(-2, -1))
+    return np.roll(x, (int(down), int(right)), axis=(-2, -1))
 
 
-def translate(x, dy: int, dx: int, fill: float = 0.0) -> np.ndarray:
-    """``x`` ``(..., H, W)`` moved ``dy`` rows down and ``dx`` columns right; ``fill`` enters, nothing wraps.
+def translate(x, down: int, right: int, fill: float = 0.0) -> np.ndarray:
+    """``x`` ``(..., H, W)`` moved ``down`` rows down and ``right`` columns right; ``fill`` enters, nothing wraps.
 
-    ``out[..., i + dy, j + dx] = x[..., i, j]`` where both lie inside; every other cell is ``fill``.
+    ``out[..., i + down, j + right] = x[..., i, j]`` where both lie inside; every other cell is ``fill``.
     """
     x = np.asarray(x)
     H, W = x.shape[-2:]
-    dy, dx = int(dy), int(dx)
+    t_h, t_w = int(down), int(right)
     out = np.full_like(x, fill)
-    if abs(dy) >= H or abs(dx) >= W:
+    if abs(t_h) >= H or abs(t_w) >= W:
         return out
-    out[..., max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
-        x[..., max(-dy, 0):H + min(-dy, 0), max(-dx, 0):W + min(-dx, 0)]
+    out[..., max(t_h, 0):H + min(t_h, 0), max(t_w, 0):W + min(t_w, 0)] = \
+        x[..., max(-t_h, 0):H + min(-t_h, 0), max(-t_w, 0):W + min(-t_w, 0)]
     return out
+
+
+def fourier_shift(y, down: float, right: float) -> np.ndarray:
+    """``y`` ``(..., H, W)`` shifted circularly by ``down`` rows and ``right`` columns as a band-limited signal.
+
+    The amounts may be fractional. Along each axis of length ``n`` the discrete Fourier coefficient of
+    signed frequency ``f`` (``np.fft.fftfreq(n) * n``, from ``-(n // 2)`` up to ``(n - 1) // 2``) is multiplied by
+    ``exp(-2j * pi * f * t / n)`` and the real part of the inverse transform is returned: the periodic sinc
+    interpolation of ``y``, evaluated at the positions ``t`` pixels before each sample. A whole-number amount
+    is done with :func:`np.roll` instead, which is the same shift without rounding error. For even ``n`` the
+    component at exactly ``n/2`` (the highest frequency the grid holds, whose half-pixel shift the grid cannot
+    represent) is multiplied by ``cos(pi * t)``: it survives whole shifts and vanishes at half-pixel ones.
+    Returns an array of ``y``'s shape; float32 stays float32, other real input becomes float64.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"fourier_shift: y must hold real numbers; got dtype {y.dtype}")
+    if y.ndim < 2:
+        raise ValueError(f"fourier_shift: y must have at least 2 dimensions (..., H, W); got shape {y.shape}")
+    dtype = y.dtype if y.dtype == np.float32 else np.dtype(np.float64)
+    out = y.astype(np.float64)
+    for axis, amount in ((-2, down), (-1, right)):
+        amount = float(amount)
+        if not np.isfinite(amount):
+            raise ValueError(f"fourier_shift: shift amounts must be finite; got down={down!r}, right={right!r}")
+        if amount == round(amount):
+            out = np.roll(out, int(round(amount)), axis=axis)
+            continue
+        n = out.shape[axis]
+        f = np.fft.fftfreq(n) * n
+        phase = np.exp(-2j * np.pi * f * amount / n).reshape((n,) + (1,) * (-axis - 1))
+        out = np.real(np.fft.ifft(np.fft.fft(out, axis=axis) * phase, axis=axis))
+    return out.astype(dtype, copy=False)
 
 
 # --- circular padding --------------------------------------------------------------------------------
@@ -77,8 +118,9 @@ def conv2d_circular(x, w, b=None, stride=1) -> np.ndarray:
 
     ``x`` is padded with :func:`same_padding` rows and columns taken from its opposite edges
     (``np.pad(mode="wrap")``), then convolved without padding, so that
-    ``y[n, k, i, j] = sum_{c, r, s} x[n, c, (i*st + r - pr) % H, (j*st + s - ps) % W] * w[k, c, r, s] + b[k]``.
-    Returns ``y`` ``(N, K, ceil(H / stride), ceil(W / stride))`` (``(N, K, H, W)`` at stride 1).
+    ``y[n, k, i, j] = sum_{c, r, s} x[n, c, (i*s_h + r - p_h) % H, (j*s_w + s - p_w) % W] * w[k, c, r, s] + b[k]``
+    with ``(s_h, s_w)`` the stride and ``p_h, p_w`` the padding before. Returns ``y``
+    ``(N, K, ceil(H / s_h), ceil(W / s_w))`` (``(N, K, H, W)`` at stride 1).
     """
     x, w = np.asarray(x), np.asarray(w)
     (top, bottom), (left, right) = same_padding(w.shape[2]), same_padding(w.shape[3])
@@ -99,26 +141,48 @@ def conv2d_same(x, w, b=None, padding: str = "circular", stride=1) -> np.ndarray
 
 # --- measuring ----------------------------------------------------------------------------------------
 
-def equivariance_error(phi, x, dy: int, dx: int, border: int = 0) -> float:
+def equivariance_error(phi, x, down: int, right: int, border: int = 0) -> float:
     """``max |phi(shift(x)) - shift(phi(x))|`` over the map without ``border`` cells at each edge.
 
     ``phi`` maps ``x`` ``(N, C, H, W)`` to a map of the same height and width; ``shift`` is
-    :func:`circular_shift` by ``(dy, dx)``. ``border = 0`` compares the whole map.
+    :func:`circular_shift` by ``(down, right)``. ``border = 0`` compares the whole map.
     """
-    difference = phi(circular_shift(x, dy, dx)) - circular_shift(phi(x), dy, dx)
+    difference = phi(circular_shift(x, down, right)) - circular_shift(phi(x), down, right)
     H, W = difference.shape[-2:]
     return float(np.max(np.abs(difference[..., border:H - border, border:W - border])))
 
 
-def invariance_error(phi, x, dy: int, dx: int) -> float:
+def invariance_error(phi, x, down: int, right: int) -> float:
     """``max |phi(shift(x)) - phi(x)|``: how much ``phi``'s output changes when ``x`` is shifted."""
-    return float(np.max(np.abs(phi(circular_shift(x, dy, dx)) - phi(x))))
+    return float(np.max(np.abs(phi(circular_shift(x, down, right)) - phi(x))))
 
 
 def relative_change(a, b) -> float:
     """``||a - b|| / ||b||`` (Frobenius norms): 0 when equal, about 1.4 for unrelated maps of equal size."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def inexact_columns(width: int, shift: int, kernel_size: int) -> list[int]:
+    """The output columns where a zero-padded, size-keeping convolution may fail to commute with a shift.
+
+    The layer pads ``before, after = same_padding(kernel_size)`` zero columns; the input is shifted
+    circularly by ``shift`` columns (positive: right). Column ``j`` of the output reads no padding when
+    ``before <= j <= width - 1 - after`` (an *inner* column). ``phi(T x)`` and ``T phi(x)`` agree at column
+    ``j`` for every image and filter when both ``j`` and ``(j - shift) % width`` are inner; the other columns
+    are returned (sorted). There the two sides read a padding zero where the other reads a pixel, so they
+    differ for a generic image (they can agree by chance, e.g. where the image is blank). Rows behave alike.
+    """
+    if width < 1 or kernel_size < 1:
+        raise ValueError(f"inexact_columns: width and kernel_size must be >= 1; got {width}, {kernel_size}")
+    before, after = same_padding(kernel_size)
+    if shift % width == 0:                     # both sides are the same computation
+        return []
+
+    def inner(j):
+        return before <= j <= width - 1 - after
+
+    return [j for j in range(width) if not (inner(j) and inner((j - shift) % width))]
 
 
 # --- downsampling and anti-aliasing --------------------------------------------------------------------
@@ -128,6 +192,8 @@ def binomial_filter(size: int = 3) -> np.ndarray:
 
     ``size=3``: ``[1, 2, 1]`` outer ``[1, 2, 1]`` over 16.
     """
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"binomial_filter: size must be an int >= 1; got {size!r}")
     row = np.array([comb(size - 1, k) for k in range(size)], dtype=float)
     kernel = np.outer(row, row)
     return kernel / kernel.sum()
@@ -147,32 +213,80 @@ def max_pool2d_circular(x, kernel_size: int = 2, stride: int = 2) -> np.ndarray:
     return max_pool2d(wrapped, kernel_size, stride)
 
 
+def blur_dense(x, blur_size: int = 3) -> np.ndarray:
+    """Blur pooling before its subsampling: 2x2 max with stride 1, then the binomial blur; ``(N, C, H, W)`` kept.
+
+    ``blur_size=1`` leaves out the blur: the dense map that plain 2x2 max pooling subsamples.
+    """
+    dense = max_pool2d_circular(x, 2, 1)
+    return dense if blur_size == 1 else _per_channel(dense, binomial_filter(blur_size), 1)
+
+
 def blur_pool2d(x, stride: int = 2, blur_size: int = 3) -> np.ndarray:
     """Anti-aliased max pooling (Zhang 2019): 2x2 max with stride 1, binomial blur, keep every ``stride``-th pixel.
 
     ``x`` ``(N, C, H, W)`` -> ``(N, C, ceil(H/stride), ceil(W/stride))``; every step wraps around the edges,
     so that circular shifts by multiples of ``stride`` shift the output exactly.
     """
-    dense = max_pool2d_circular(x, 2, 1)
-    return _per_channel(dense, binomial_filter(blur_size), stride)
+    return blur_dense(x, blur_size)[..., ::stride, ::stride]
 
 
-def aliasing_error(phi, x, dy: int, dx: int, stride: int) -> tuple[float, tuple[int, int]]:
-    """How far ``phi(shift(x))`` is from every nearby integer shift of ``phi(x)``, for a layer of ``stride``.
+def ideal_subsample(z, stride=2) -> np.ndarray:
+    """Remove every frequency that subsampling by ``stride`` would fold back, then keep every ``stride``-th sample.
 
-    Ideally a shift of the input by ``(dy, dx)`` shifts the output by ``(dy/stride, dx/stride)``; only
-    integer shifts exist, so the output is compared with ``circular_shift(phi(x), ty, tx)`` for
-    ``ty, tx`` the floor and the ceiling of those ratios. Returns the smallest :func:`relative_change`
-    and the output shift that achieves it. 0 means exactly equivariant.
+    ``z`` ``(..., H, W)``; along an axis of length ``n`` subsampled by ``s`` the Fourier coefficients of
+    signed frequency ``|f| >= n / (2 s)`` (at or above the new Nyquist frequency) are set to 0 (an ideal,
+    non-local low-pass filter, circular), then ``[..., ::s_h, ::s_w]``. The result has no aliasing: a
+    circular shift of ``z`` by ``t`` pixels shifts it exactly like :func:`fourier_shift` by ``t / s``.
+    Returns float64 ``(..., ceil(H / s_h), ceil(W / s_w))``.
     """
-    shifted = phi(circular_shift(x, dy, dx))
+    s_h, s_w = as_pair(stride, "stride", "ideal_subsample", 1)
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim < 2:
+        raise ValueError(f"ideal_subsample: z must have at least 2 dimensions (..., H, W); got shape {z.shape}")
+    H, W = z.shape[-2:]
+    keep_rows = np.abs(np.fft.fftfreq(H) * H) < H / (2 * s_h)
+    keep_cols = np.abs(np.fft.fftfreq(W) * W) < W / (2 * s_w)
+    low = np.real(np.fft.ifft2(np.fft.fft2(z) * np.outer(keep_rows, keep_cols)))
+    return low[..., ::s_h, ::s_w]
+
+
+def aliasing_error(phi, x, down: int, right: int, stride) -> float:
+    """How far a downsampling layer's output for a shifted input is from a band-limited shift of its output.
+
+    ``x`` ``(N, C, H, W)``; ``phi`` maps it to ``(N, K, ceil(H / s_h), ceil(W / s_w))``.
+    A layer of ``stride`` ``s`` (an int or ``(s_h, s_w)``) should move its output by ``(down / s_h, right / s_w)``
+    of its own pixels when ``x`` moves by ``(down, right)``. A fraction of a pixel is not a rearrangement of the
+    output's entries, so the reference is the band-limited shift (:func:`fourier_shift`), the way an output
+    without aliasing moves. Returns
+    ``||phi(shift(x)) - fourier_shift(phi(x), down/s_h, right/s_w)|| / ||phi(x)||`` (:func:`relative_change`):
+    0 when the layer shifts its output exactly like a band-limited signal (no aliasing); whole-pixel output
+    shifts reduce to :func:`circular_shift`.
+    """
+    s_h, s_w = as_pair(stride, "stride", "aliasing_error", 1)
+    shifted = phi(circular_shift(x, down, right))
+    reference = phi(x)
+    return relative_change(shifted, fourier_shift(reference, down / s_h, right / s_w))
+
+
+def nearest_shift_error(phi, x, down: int, right: int, stride) -> tuple[float, tuple[int, int]]:
+    """The crude measure: compare ``phi(shift(x))`` with the nearest whole-pixel shifts of ``phi(x)``.
+
+    ``x`` ``(N, C, H, W)``; ``phi`` maps it to ``(N, K, ceil(H / s_h), ceil(W / s_w))``. The output is compared
+    with ``circular_shift(phi(x), th, tw)`` for ``th, tw`` the floor and the ceiling of ``down / s_h`` and
+    ``right / s_w``. Returns the smallest :func:`relative_change` and the output shift that achieves it. For a
+    fractional output shift this charges even an aliasing-free layer with the error of a half-pixel
+    displacement; :func:`aliasing_error` does not.
+    """
+    s_h, s_w = as_pair(stride, "stride", "nearest_shift_error", 1)
+    shifted = phi(circular_shift(x, down, right))
     reference = phi(x)
     best = None
-    for ty in sorted({dy // stride, -(-dy // stride)}):
-        for tx in sorted({dx // stride, -(-dx // stride)}):
-            error = relative_change(shifted, circular_shift(reference, ty, tx))
+    for th in sorted({down // s_h, -(-down // s_h)}):
+        for tw in sorted({right // s_w, -(-right // s_w)}):
+            error = relative_change(shifted, circular_shift(reference, th, tw))
             if best is None or error < best[0]:
-                best = (error, (ty, tx))
+                best = (error, (th, tw))
     return best
 
 
@@ -199,9 +313,11 @@ FILTER_RADIUS = 1
 class EquivarianceState:
     """What the widget shows for one setting: all maps 2-D.
 
-    ``x`` the input ``(H, W)``; ``gx`` the input shifted ``shift`` columns right; ``phi_gx`` the feature map of
-    ``gx``; ``shifted_phi_x`` the feature map of ``x`` shifted by ``output_shift`` columns (the best integer
-    shift, ``shift / stride`` when that is whole); ``difference = phi_gx - shifted_phi_x``.
+    ``x`` the input ``(H, W)``; ``gx`` the input shifted ``shift`` columns right (``T x``); ``phi_gx`` the
+    feature map of ``gx``, ``(H, W)`` at stride 1 and ``(ceil(H/2), ceil(W/2))`` at stride 2;
+    ``shifted_phi_x`` the feature map of ``x`` shifted by ``output_shift = shift / stride`` of its columns
+    (``T' phi(x)``: :func:`circular_shift` for a whole number, :func:`fourier_shift` for a half);
+    ``difference = phi_gx - shifted_phi_x``.
     """
 
     shift: int
@@ -212,7 +328,7 @@ class EquivarianceState:
     phi_gx: np.ndarray
     shifted_phi_x: np.ndarray
     difference: np.ndarray
-    output_shift: int
+    output_shift: float
 
     @property
     def max_error(self) -> float:
@@ -221,7 +337,7 @@ class EquivarianceState:
 
     @property
     def border(self) -> int:
-        """Columns at each side where zero padding can be felt (stride 1): ``|shift| + filter radius``."""
+        """Columns at each side that hold every inexact column (stride 1): ``|shift| + filter radius``."""
         return abs(self.shift) + FILTER_RADIUS
 
     @property
@@ -249,11 +365,8 @@ def equivariance_state(shift: int, padding: str = "circular", stride: int = 1, i
 
     gx = circular_shift(x, 0, shift)
     phi_gx = phi(gx)
-    phi_x = phi(x)
-    candidates = sorted({shift // stride, -(-shift // stride)})
-    errors = [np.max(np.abs(phi_gx - circular_shift(phi_x, 0, t))) for t in candidates]
-    t = candidates[int(np.argmin(errors))]
-    shifted = circular_shift(phi_x, 0, t)
+    t = shift / stride
+    shifted = fourier_shift(phi(x), 0, t)
     return EquivarianceState(shift, padding, stride, x, gx, phi_gx, shifted, phi_gx - shifted, t)
 
 
@@ -270,6 +383,24 @@ def _show(ax, image, title, cmap, limit=None):
     ax.tick_params(labelsize=8)
 
 
+def _describe_columns(columns, width, shift) -> str:
+    """Name the inexact columns of a zero-padded 3x3 convolution: left edge, seam of the wrap-around, right edge."""
+    seam = shift % width                      # the wrapped-in columns end just before this one
+    left = [j for j in columns if j < FILTER_RADIUS]
+    right = [j for j in columns if j >= width - FILTER_RADIUS]
+    near_seam = [j for j in columns if seam - FILTER_RADIUS <= j <= seam + FILTER_RADIUS - 1 and j not in left + right]
+    parts = []
+    if left:
+        parts.append(f"{left} at the left edge")
+    if near_seam:
+        parts.append(f"{near_seam} next to the seam between columns {seam - 1} and {seam}, where the columns that "
+                     f"wrapped around meet the rest: there T′φ(x) holds the edge columns of φ(x), computed from "
+                     f"padding zeros, while φ(T x) sees the wrapped-around pixels")
+    if right:
+        parts.append(f"{right} at the right edge")
+    return "; ".join(parts)
+
+
 def draw_equivariance(figure, shift: int, padding: str, stride: int) -> str:
     """Draw the shifted input, its feature map, the shifted feature map of the input, and the difference.
 
@@ -278,30 +409,33 @@ def draw_equivariance(figure, shift: int, padding: str, stride: int) -> str:
     state = equivariance_state(shift, padding, stride)
     limit = float(np.max(np.abs(conv2d_same(IMAGE[None, None], FILTER[None, None], padding="zeros"))))
     axes = figure.subplots(1, 4, gridspec_kw={"wspace": 0.35})
-    _show(axes[0], state.gx, f"input shifted {shift} px → (g·x)", "gray")
-    _show(axes[1], state.phi_gx, "feature map of it: φ(g·x)", "RdBu_r", limit)
-    _show(axes[2], state.shifted_phi_x, f"φ(x) shifted {state.output_shift} px →", "RdBu_r", limit)
-    _show(axes[3], state.difference, "difference", "RdBu_r", limit)
+    _show(axes[0], state.gx, f"input shifted {shift} px → (T x)", "gray")
+    _show(axes[1], state.phi_gx, "feature map of it: φ(T x)", "RdBu_r", limit)
+    _show(axes[2], state.shifted_phi_x, f"φ(x) shifted {state.output_shift:g} px → (T′φ(x))", "RdBu_r", limit)
+    _show(axes[3], state.difference, "difference φ(T x) − T′φ(x)", "RdBu_r", limit)
     figure.subplots_adjust(left=0.05, right=0.99, bottom=0.16, top=0.88)
 
     H, W = state.phi_gx.shape
     direction = "right" if shift > 0 else "left" if shift < 0 else "no shift"
     caption = (f"Shift {shift:+d} px ({direction}), {padding} padding, stride {stride} ({H}×{W} feature map): "
-               f"max |φ(g·x) − M_g φ(x)| = {state.max_error:.3g}. ")
+               f"max |φ(T x) − T′φ(x)| = {state.max_error:.3g}. ")
     if stride > 1 and shift % stride:
-        caption += (f"A {shift}-pixel shift of the input would be a {shift / stride:g}-pixel shift of the output, "
-                    f"and no whole-pixel shift of the map matches (the closest, {state.output_shift} px, is shown): "
-                    f"the stride breaks equivariance.")
+        caption += (f"A {shift}-pixel shift of the input is a {state.output_shift:g}-pixel shift of the output. No "
+                    f"rearrangement of the coarse map's pixels does that, so the third panel is φ(x) shifted the way a "
+                    f"band-limited signal shifts (Fourier interpolation). What remains "
+                    f"is aliasing: detail of the stride-1 map finer than the coarse grid holds, folded back by "
+                    f"keeping every second column")
+        caption += (", plus the effects of the zero padding at the edges." if padding == "zeros" else ".")
     elif state.max_error < 1e-12:
         caption += "Exactly equivariant: shifting the input shifts the feature map"
-        caption += f" by {state.output_shift} px." if stride > 1 else "."
+        caption += f" by {state.output_shift:g} px." if stride > 1 else "."
     elif stride == 1:
-        caption += (f"The difference lies only in columns {state.columns_that_differ}: next to the left and right edges, "
-                    f"where the padding is zeros instead of the wrapped-around pixels, and next to the seam where the "
-                    f"columns that wrapped around meet the rest. All lie within |shift| + 1 = {state.border} columns of "
-                    f"an edge; elsewhere the difference is {state.interior_error:.3g}.")
+        caption += (f"The difference lies only in columns {state.columns_that_differ}: "
+                    f"{_describe_columns(state.columns_that_differ, W, shift)}. In each, one side is computed from a "
+                    f"padding zero where the other sees a pixel; elsewhere the difference is "
+                    f"{state.interior_error:.3g}.")
     else:
-        caption += (f"The shift is a multiple of the stride, so the output moves {state.output_shift} px; "
+        caption += (f"The shift is a multiple of the stride, so the output moves {state.output_shift:g} px; "
                     f"what differs lies next to the edges and the seam, where the padding is zeros instead of the "
                     f"wrapped-around pixels (columns {state.columns_that_differ}).")
     return caption
