@@ -14,8 +14,11 @@ What each one draws (``U(-a, a)`` is uniform, ``N(0, s^2)`` normal):
 * ``fan_in_uniform``: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``. The Theano convolution
   tutorial's demo filters (``w_bound = sqrt(3*9*9)``), and PyTorch's default for
   ``nn.Conv2d`` and ``nn.Linear`` weights. The default of :mod:`cnnbook.layers`.
-* ``glorot_uniform``: ``U(-a, a)`` with ``a = sqrt(6/(fan_in + fan_out))``. Glorot and
-  Bengio (2010), also called Xavier; meant for tanh and sigmoid nets.
+* ``glorot_uniform``: ``U(-a, a)`` with ``a = sqrt(6/(fan_in + fan_out))``, variance
+  ``2/(fan_in + fan_out)``. Glorot and Bengio (2010), also called Xavier: a compromise between
+  ``1/fan_in`` (keeps the forward variance) and ``1/fan_out`` (keeps the backward one) for units
+  whose slope at 0 is 1, like tanh. For sigmoid (slope 1/4 at 0) the Theano tutorials multiply
+  ``a`` by 4.
 * ``he_uniform``: ``U(-a, a)`` with ``a = sqrt(6/fan_in)``; He et al. (2015), also called
   Kaiming; variance ``2/fan_in``, meant for ReLU nets.
 * ``he_normal``: ``N(0, 2/fan_in)`` (not truncated); He et al. (2015).

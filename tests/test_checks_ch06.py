@@ -15,7 +15,7 @@ from cnnbook.checks import check, questions_of_chapter
 from checking import diagnoses
 
 NAMES = ["stable_sigmoid", "sigmoid_layer_backward", "tanh_backward", "relu_backward", "leaky_relu",
-         "leaky_relu_backward"]
+         "leaky_relu_backward", "silu_backward", "prelu_backward"]
 
 
 def test_chapter_6_has_its_questions_in_order():
@@ -305,6 +305,116 @@ def test_leaky_relu_backward_given_the_output_passes_for_a_positive_slope():
         return np.where(a > 0, dy, negative_slope * dy)
 
     assert check("leaky_relu_backward", from_output, verbose=False).passed
+
+
+# --- SiLU backward ---------------------------------------------------------------------------------------
+
+def _sigma(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def silu_layer(dy, z, mistake=""):
+    s = _sigma(z)
+    if mistake == "first term only":
+        return dy * s
+    if mistake == "second term only":
+        return dy * z * s * (1 - s)
+    if mistake == "sigmoid slope":
+        return dy * s * (1 - s)
+    if mistake == "no z":
+        return dy * (s + s * (1 - s))
+    if mistake == "no dy":
+        return s + z * s * (1 - s)
+    if mistake == "float64":
+        return (dy * (s + z * s * (1 - s))).astype(np.float64)
+    return dy * (s + z * s * (1 - s))
+
+
+def test_silu_backward_passes_and_its_mistakes_are_named():
+    assert np.allclose(silu_layer(np.ones(3), np.array([0.0, 2.0, -2.0])).sum(), 1.5)   # 1/2, and a pair adding to 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check("silu_backward", silu_layer, verbose=False).passed
+    # the other way of writing it: sigma(z) (1 + z (1 - sigma(z)))
+    assert check("silu_backward", lambda dy, z: dy * _sigma(z) * (1 + z * (1 - _sigma(z))), verbose=False).passed
+    name = "silu_backward"
+    assert "lost its second term" in diagnoses(name, lambda dy, z: silu_layer(dy, z, "first term only"))
+    assert "lost its first term" in diagnoses(name, lambda dy, z: silu_layer(dy, z, "second term only"))
+    assert "this is the sigmoid's slope" in diagnoses(name, lambda dy, z: silu_layer(dy, z, "sigmoid slope"))
+    assert "factor z is missing" in diagnoses(name, lambda dy, z: silu_layer(dy, z, "no z"))
+    assert "dy is not used" in diagnoses(name, lambda dy, z: silu_layer(dy, z, "no dy"))
+    assert "float64 for a float32 input" in diagnoses(name, lambda dy, z: silu_layer(dy, z, "float64"))
+
+
+# --- PReLU backward --------------------------------------------------------------------------------------
+
+def prelu_layer(dy, z, weight, mistake=""):
+    """A learner's PReLU backward: weight (C,) belongs to axis 1 of z (N, C, ...)."""
+    w = weight.reshape((1, -1) + (1,) * (z.ndim - 2))
+    others = tuple(axis for axis in range(z.ndim) if axis != 1)
+    negative = z <= 0
+    dz = np.where(negative, w * dy, dy)
+    dweight = np.sum(np.where(negative, z * dy, 0), axis=others).astype(dy.dtype)
+    if mistake == "not summed":
+        dweight = np.where(negative, z * dy, 0)
+    elif mistake == "summed over everything":
+        dweight = np.sum(np.where(negative, z * dy, 0))
+    elif mistake == "positive side counted":
+        dweight = np.sum(z * dy, axis=others)
+    elif mistake == "no dy":
+        dweight = np.sum(np.where(negative, z, 0), axis=others)
+    elif mistake == "output":
+        a = np.where(negative, w * z, z)
+        dweight = np.sum(np.where(negative, a * dy, 0), axis=others)
+    elif mistake == "slope on the positive side":
+        dz = np.where(negative, dy, w * dy)
+    elif mistake == "relu":
+        dz = np.where(negative, 0.0, dy)
+    elif mistake == "kink":
+        dz = np.where(z >= 0, dy, w * dy)
+    elif mistake == "last axis":
+        dz = np.where(negative, weight * dy, dy)
+    elif mistake == "float64":
+        dz, dweight = dz.astype(np.float64), dweight.astype(np.float64)
+    return dz, dweight
+
+
+def test_prelu_backward_passes_and_its_mistakes_are_named():
+    dz, dweight = prelu_layer(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[-2.0, 3.0], [4.0, -1.0]]),
+                              np.array([0.1, 0.5]))
+    assert np.allclose(dz, [[0.1, 2.0], [3.0, 2.0]]) and np.allclose(dweight, [-2.0, -4.0])
+    assert check("prelu_backward", prelu_layer, verbose=False).passed
+    name = "prelu_backward"
+
+    def planted(mistake):
+        return lambda dy, z, weight: prelu_layer(dy, z, weight, mistake)
+
+    assert "dweight was not summed" in diagnoses(name, planted("not summed"))
+    assert "summed over every axis, channels included" in diagnoses(name, planted("summed over everything"))
+    assert "counts the positive inputs" in diagnoses(name, planted("positive side counted"))
+    assert "dweight does not use dy" in diagnoses(name, planted("no dy"))
+    assert "from the output a = prelu(z)" in diagnoses(name, planted("output"))
+    assert "applied to the positive side of dz" in diagnoses(name, planted("slope on the positive side"))
+    assert "that is ReLU's backward" in diagnoses(name, planted("relu"))
+    assert "z > 0, not z >= 0" in diagnoses(name, planted("kink"))
+    assert "broadcast along the last axis" in diagnoses(name, planted("last axis"))
+    assert "float64 for a float32 input" in diagnoses(name, planted("float64"))
+
+
+def test_prelu_backward_returning_one_array_fails_clearly():
+    report = check("prelu_backward", lambda dy, z, weight: prelu_layer(dy, z, weight)[0], verbose=False)
+    assert not report.passed and "expected a tuple of 2 (dz, dweight)" in report.results[0].problem
+
+
+def test_prelu_backward_that_modifies_dy_fails():
+    def in_place(dy, z, weight):
+        dweight = np.sum(np.where(z <= 0, z * dy, 0), axis=tuple(a for a in range(z.ndim) if a != 1)).astype(dy.dtype)
+        dy[z <= 0] *= np.broadcast_to(weight.reshape((1, -1) + (1,) * (z.ndim - 2)), z.shape)[z <= 0]
+        return dy, dweight
+
+    report = check("prelu_backward", in_place, verbose=False)
+    assert not report.passed and "input array was modified" in " ".join(report.diagnoses())
 
 
 # --- the solution notebook ----------------------------------------------------------------------------

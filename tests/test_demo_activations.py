@@ -117,7 +117,7 @@ def test_shown_layers():
 
 def test_draw_returns_caption_and_labelled_axes():
     figure = Figure()
-    caption = demo.draw_layer_histograms(figure, "tanh", 5, "standard")
+    caption = demo.draw_layer_histograms(figure, "tanh", 5, "paired")
     assert "<b>tanh</b>, 5 layers, xavier init" in caption
     assert len(figure.axes) == 3
     assert all(ax.get_title() for ax in figure.axes)
@@ -131,7 +131,9 @@ def _gradient_ratio(caption: str) -> float:
 
 def test_widget_sigmoid_gradient_shrinks_with_depth_and_relu_does_not_vanish():
     widget = demo.activation_histograms_demo()
-    assert widget.values() == {"activation": "sigmoid", "depth": 10, "init": "standard"}
+    assert widget.values() == {"activation": "sigmoid", "depth": 10, "init": "paired"}
+    assert list(widget.controls["init"].options) == ["paired", "xavier", "xavier_x4", "he"]
+    assert {"gelu", "silu"} <= set(widget.controls["activation"].options)
     shallow = _gradient_ratio(widget.caption.value)
     first_png = bytes(widget.image.value)
 
@@ -152,3 +154,86 @@ def test_widget_sigmoid_gradient_shrinks_with_depth_and_relu_does_not_vanish():
     legend = [t.get_text() for t in widget.figure.axes[0].get_legend().get_texts()]
     assert legend[0].startswith("layer 1 (") and "exactly 0" in legend[0]
     assert len(widget.figure.axes) == 3, "the figure must be cleared before each redraw"
+
+
+def test_widget_xavier_x4_keeps_more_of_the_sigmoid_gradient():
+    widget = demo.activation_histograms_demo()
+    widget.controls["depth"].value = 30
+    xavier = _gradient_ratio(widget.caption.value)
+    widget.controls["init"].value = "xavier_x4"
+    assert "xavier_x4 init" in widget.caption.value
+    assert xavier < 1e-15 < _gradient_ratio(widget.caption.value)
+
+
+def test_the_widget_texts_claims_about_tanh_gelu_and_silu():
+    # "tanh with he: the gradient grows on its way down"; "GELU and SiLU with he: at depth 30 neither keeps the
+    # gradient's size as well as ReLU does" (distance of log(first / last) from 0)
+    def ratio(name, init=None):
+        result = demo.deep_stack(name, 30, init=init)
+        return result.dz_rms[0] / result.dz_rms[-1]
+
+    assert ratio("tanh", "he") > 1 > ratio("tanh", "xavier")
+    relu = abs(np.log(ratio("relu")))
+    assert abs(np.log(ratio("gelu", "he"))) > relu and abs(np.log(ratio("silu", "he"))) > relu
+
+
+# --- the numbers chapter 6 states -------------------------------------------------------------------
+
+def test_sigmoid_gradient_factor_with_xavier_and_four_times_xavier():
+    factors = {}
+    for init in ("xavier", "xavier_x4"):
+        result = demo.deep_stack("sigmoid", 30, init=init)
+        factors[init] = (result.dz_rms[0] / result.dz_rms[-1]) ** (1 / 29)
+    assert abs(factors["xavier"] - 0.234) < 0.005 and abs(factors["xavier_x4"] - 0.62) < 0.01
+    assert demo.INIT_GAIN["xavier_x4"] == 16 * demo.INIT_GAIN["xavier"]
+
+
+@pytest.mark.parametrize("rule, forward, backward", [("fan_in", 1.0, 0.5), ("fan_out", 2.0, 1.0),
+                                                      ("glorot", 4 / 3, 2 / 3)])
+def test_variance_through_widths_matches_the_derivation(rule, forward, backward):
+    record = demo.variance_through_widths((1024, 512, 256, 128, 64, 32), rule)
+    assert record.forward_ms.shape == record.backward_ms.shape == (6,)
+    assert np.all(np.abs(record.forward_factor / forward - 1) < 0.06)
+    assert np.all(np.abs(record.backward_factor / backward - 1) < 0.06)
+
+
+def test_variance_through_widths_square_relu_with_he_keeps_both_directions():
+    record = demo.variance_through_widths((256,) * 6, "fan_in", activation="relu", batch=256)
+    assert np.all(np.abs(record.forward_factor - 1) < 0.15) and np.all(np.abs(record.backward_factor - 1) < 0.15)
+
+
+def test_variance_through_widths_backward_factors_telescope_to_the_width_ratio():
+    # with Var(w) = 1/fan_in, the backward factors multiply to n_L / n_0 whatever the widths in between
+    for widths in [(512, 128, 32), (512, 400, 300, 200, 100, 64, 32)]:
+        record = demo.variance_through_widths(widths, "fan_in", batch=1024, seed=1)
+        total = record.backward_ms[0] / record.backward_ms[-1]
+        assert abs(total / (32 / 512) - 1) < 0.15
+
+
+def test_variance_through_widths_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="at least two positive sizes"):
+        demo.variance_through_widths((8,), "fan_in")
+    with pytest.raises(ValueError, match="unknown rule 'lecun'"):
+        demo.variance_through_widths((8, 4), "lecun")
+    with pytest.raises(ValueError, match="activation must be 'linear' or 'relu'"):
+        demo.variance_through_widths((8, 4), "fan_in", activation="tanh")
+
+
+def test_dead_units_deeper_in_the_network_can_come_back():
+    run = demo.train_two_layers_after_shift(shift=3.5, steps=600, lr=0.5)
+    assert run.loss.shape == run.dead.shape == (601,) and run.max_z.shape == (601, 64)
+    assert run.dead_at_start.sum() == 27 and run.revived.sum() == 4
+    assert np.all(run.moved_while_dead[run.dead_at_start] == 0)       # no update of their own while dead
+    assert np.all(run.max_z[0, run.dead_at_start] <= 0)
+    for unit in np.flatnonzero(run.revived):                           # revived_at is the first step above 0
+        step = run.revived_at[unit]
+        assert run.max_z[step, unit] > 0 and np.all(run.max_z[:step, unit] <= 0)
+    assert np.array_equal(run.dead_at_end, run.max_z[-1] <= 0)
+    assert np.all(run.revived_at[~run.dead_at_start] == -1)
+
+
+def test_dead_units_reading_the_data_never_come_back():
+    # the one-hidden-layer run: the hidden units read the data, which never changes
+    run = demo.train_after_shift("relu", shift=3.0, steps=200)
+    assert run.silent_at_start.any()
+    assert np.all(run.param_change[run.silent_at_start] == 0) and run.silent[-1] >= run.silent[0]

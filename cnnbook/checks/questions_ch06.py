@@ -1,4 +1,4 @@
-"""Chapter 6 exercises: a sigmoid that never overflows, then the backward pass of every activation.
+"""Chapter 6 exercises: a sigmoid that never overflows, the backward pass of every activation, SiLU and PReLU.
 
 Every backward function takes the package's arguments, ``(dy, z)``: the upstream gradient and the
 activation's *input* ``z`` (not its output), both of the same shape. float32 stays float32.
@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import leaky_relu, leaky_relu_backward, relu_backward, sigmoid, sigmoid_backward, tanh_backward
+from ..activations import (
+    leaky_relu,
+    leaky_relu_backward,
+    prelu_backward,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    silu_backward,
+    tanh_backward,
+)
 from . import register
 from .framework import Case, Mistake, Question
 
@@ -279,5 +288,141 @@ register(Question(
         Mistake("negative_slope is ignored (0.01 always): use the argument",
                 lambda dy, z, negative_slope=0.01: leaky_relu_backward(dy, z, 0.01)),
         Mistake(FLOAT64_RESULT, _as_float64(leaky_relu_backward)),
+    ),
+))
+
+# --- silu_backward(dy, z) -> dz ------------------------------------------------------------------------
+
+
+def _silu_cases() -> list[Case]:
+    rng = np.random.default_rng(66)
+
+    def random(name, shape):
+        return Case(f"random {name} {shape}", (rng.normal(size=shape), rng.normal(0, 3, size=shape)))
+
+    return [
+        Case("by hand: z = [0, 2, -2], dy = [1, 1, 1] (the slope at 0 is 1/2; the slopes at 2 and -2 add up to 1)",
+             (np.ones(3), np.array([0.0, 2.0, -2.0]))),
+        random("dy and z", (4, 6)),
+        random("NCHW dy and z", (2, 3, 4, 4)),
+        Case("far out: z = -1000, -40, 40, 1000, dy = 1 (the slope tends to 0 on the left and 1 on the right)",
+             (np.ones(4), np.array([-1000.0, -40.0, 40.0, 1000.0]))),
+        Case("float32 dy and z (the result stays float32)",
+             (rng.normal(size=(3, 5)).astype(np.float32), rng.normal(0, 3, size=(3, 5)).astype(np.float32))),
+    ]
+
+
+def _silu_reference(dy, z):
+    return silu_backward(dy, z)
+
+
+register(Question(
+    name="silu_backward",
+    function="silu_backward",
+    chapter=6,
+    reference=_silu_reference,
+    cases=_silu_cases,
+    atol=1e-6,  # float32: other correct formulas differ by a few ulps
+    mistakes=(
+        Mistake("the product rule lost its second term: SiLU(z) = z * sigma(z) has slope "
+                "sigma(z) + z * sigma(z) * (1 - sigma(z)), not sigma(z) alone", lambda dy, z: dy * sigmoid(z)),
+        Mistake("the product rule lost its first term: the slope is sigma(z) + z * sigma(z) * (1 - sigma(z)); "
+                "the sigma(z) that multiplies dz/dz = 1 is missing",
+                lambda dy, z: dy * z * sigmoid_backward(np.ones_like(z), z)),
+        Mistake("this is the sigmoid's slope sigma(z) (1 - sigma(z)); SiLU multiplies the sigmoid by z, so its "
+                "slope is sigma(z) + z * sigma(z) * (1 - sigma(z))", lambda dy, z: sigmoid_backward(dy, z)),
+        Mistake("the factor z is missing from the second term: the slope is sigma(z) + z * sigma(z) * (1 - sigma(z))",
+                lambda dy, z: dy * (sigmoid(z) + sigmoid_backward(np.ones_like(z), z))),
+        Mistake("the upstream gradient dy is not used: dz = dy * (sigma(z) + z * sigma(z) * (1 - sigma(z)))",
+                lambda dy, z: silu_backward(np.ones_like(dy), z)),
+        Mistake(FLOAT64_RESULT, _as_float64(silu_backward)),
+    ),
+))
+
+# --- prelu_backward(dy, z, weight) -> (dz, dweight) -------------------------------------------------------
+
+
+def _prelu_cases() -> list[Case]:
+    rng = np.random.default_rng(67)
+
+    def random(name, shape, dtype=np.float64):
+        weight = rng.uniform(-0.5, 1.5, size=shape[1]).astype(dtype)
+        return Case(f"{name} {shape}, weight ({shape[1]},)",
+                    (rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype), weight))
+
+    with_zeros = rng.normal(size=(2, 2, 3, 3))
+    with_zeros[rng.random(with_zeros.shape) < 0.25] = 0.0
+    return [
+        Case("by hand: z = [[-2, 3], [4, -1]], dy = [[1, 2], [3, 4]], weight = [0.1, 0.5] "
+             "(dz = [[0.1, 2], [3, 2]], dweight = [-2, -4])",
+             (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[-2.0, 3.0], [4.0, -1.0]]), np.array([0.1, 0.5]))),
+        random("random dense dy and z", (5, 3)),
+        random("random NCHW dy and z", (2, 3, 4, 4)),
+        random("random NCHW dy and z with as many columns as channels", (2, 3, 5, 3)),
+        Case("NCHW z (2, 2, 3, 3), a quarter of it exactly 0 (at 0 the slope is the weight's), weight [0.25, -0.5]",
+             (rng.normal(size=(2, 2, 3, 3)), with_zeros, np.array([0.25, -0.5]))),
+        random("one channel: NCHW dy and z", (3, 1, 4, 4)),
+        random("float32 dy, z and weight (the results stay float32): NCHW", (2, 3, 4, 4), np.float32),
+    ]
+
+
+def _prelu_reference(dy, z, weight):
+    return prelu_backward(dy, z, weight)
+
+
+def _channel_axes(z):
+    return tuple(axis for axis in range(z.ndim) if axis != 1)
+
+
+def _per_channel(weight, z):
+    return weight.reshape((1, -1) + (1,) * (z.ndim - 2))
+
+
+def _prelu_dz(dy, z, weight):
+    return prelu_backward(dy, z, weight)[0]
+
+
+def _prelu_dweight(dy, z, weight):
+    return prelu_backward(dy, z, weight)[1]
+
+
+register(Question(
+    name="prelu_backward",
+    function="prelu_backward",
+    chapter=6,
+    reference=_prelu_reference,
+    cases=_prelu_cases,
+    output_names=("dz", "dweight"),
+    atol=1e-6,  # float32 sums
+    mistakes=(
+        Mistake("dweight was not summed: each channel's slope is shared by every example and every position, so "
+                "its gradient is the sum of dy * min(z, 0) over all axes but the channel axis 1",
+                lambda dy, z, weight: (_prelu_dz(dy, z, weight), dy * np.minimum(z, 0))),
+        Mistake("dweight was summed over every axis, channels included: each channel has its own slope, so sum over "
+                "all axes but axis 1 and return one number per channel",
+                lambda dy, z, weight: (_prelu_dz(dy, z, weight), np.sum(dy * np.minimum(z, 0)))),
+        Mistake("dweight counts the positive inputs too: da/dweight = min(z, 0), which is 0 where z > 0, so sum "
+                "dy * min(z, 0), not dy * z", lambda dy, z, weight: (
+                    _prelu_dz(dy, z, weight), np.sum(dy * z, axis=_channel_axes(z)))),
+        Mistake("dweight does not use dy: the chain rule multiplies da/dweight = min(z, 0) by the upstream "
+                "gradient dy before summing", lambda dy, z, weight: (
+                    _prelu_dz(dy, z, weight), np.sum(np.minimum(z, 0), axis=_channel_axes(z)).astype(dy.dtype))),
+        Mistake("dweight was computed from the output a = prelu(z) instead of the input z: min(a, 0) is weight "
+                "times min(z, 0)", lambda dy, z, weight: (
+                    _prelu_dz(dy, z, weight), weight * _prelu_dweight(dy, z, weight))),
+        Mistake("the slope was applied to the positive side of dz: dz = dy where z > 0 and weight * dy where z <= 0",
+                lambda dy, z, weight: (np.where(z > 0, _per_channel(weight, z) * dy, dy),
+                                       _prelu_dweight(dy, z, weight))),
+        Mistake("dz passes nothing on the negative side: that is ReLU's backward; PReLU passes weight * dy there",
+                lambda dy, z, weight: (dy * (z > 0), _prelu_dweight(dy, z, weight))),
+        Mistake("at z = 0 exactly dz passed the full gradient: like PyTorch, the book uses the negative side's "
+                "slope there, so the test is z > 0, not z >= 0",
+                lambda dy, z, weight: (np.where(z >= 0, dy, _per_channel(weight, z) * dy),
+                                       _prelu_dweight(dy, z, weight))),
+        Mistake("the weight was broadcast along the last axis: it belongs to axis 1 (channels); reshape it to "
+                "(1, C, 1, 1) for NCHW arrays", lambda dy, z, weight: (
+                    np.where(z > 0, dy, weight * dy), _prelu_dweight(dy, z, weight))),
+        Mistake(FLOAT64_RESULT, lambda dy, z, weight: tuple(
+            part.astype(np.float64) for part in prelu_backward(dy, z, weight))),
     ),
 ))

@@ -4,15 +4,20 @@
   (Clevert et al., 2016), with the same calling convention as :mod:`cnnbook.activations`.
 * :func:`deep_stack`: a stack of dense layers with one activation, run forward and backward;
   it records every layer's activations and the gradient ``dL/dz`` reaching every layer.
+* :func:`variance_through_widths`: a stack whose widths change (``fan_in != fan_out``), to show
+  that the forward pass keeps its variance with ``Var(w) = 1/fan_in``, the backward pass with
+  ``1/fan_out``, and Glorot and Bengio's ``2/(fan_in + fan_out)`` splits the difference.
 * :func:`dead_fraction` and :func:`dead_fraction_after_shift`: how many ReLU units never fire.
 * :func:`train_after_shift`: a one-hidden-layer net whose biases were knocked far negative,
   trained by gradient descent, to see which units come back (ReLU versus leaky ReLU).
+* :func:`train_two_layers_after_shift`: the same with a second hidden layer on top, whose dead units
+  can come back because the layer below them keeps learning.
 * :func:`sgd_path`: stochastic gradient descent on one linear unit, to show what all-positive
   inputs (a sigmoid's outputs) do to the direction of its weight updates.
 * :func:`draw_layer_histograms` and :func:`activation_histograms_demo`: the chapter's widget.
 
 Shapes: a batch of ``N`` examples of a layer with ``n`` units is ``(N, n)``; a dense weight is
-``(n_in, n_out)`` so that ``z = a @ W + b``.
+``(n_in, n_out)`` so that ``z = a @ w + b`` (lower-case ``w``: the book keeps capital ``W`` for widths).
 """
 
 from __future__ import annotations
@@ -24,12 +29,16 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..activations import (
+    gelu,
+    gelu_backward,
     leaky_relu,
     leaky_relu_backward,
     relu,
     relu_backward,
     sigmoid,
     sigmoid_backward,
+    silu,
+    silu_backward,
     tanh,
     tanh_backward,
 )
@@ -79,15 +88,22 @@ ACTIVATIONS = {
     "relu": (relu, relu_backward),
     "leaky_relu": (leaky_relu, leaky_relu_backward),
     "elu": (elu, elu_backward),
+    "gelu": (gelu, gelu_backward),
+    "silu": (silu, silu_backward),
 }
 
-#: The weight scale each initialisation uses: the standard deviation is ``sqrt(gain / n_in)``.
-#: "xavier" (Glorot and Bengio, 2010, for a square layer) keeps the variance of a linear layer;
-#: "he" (He et al., 2015) doubles it to make up for ReLU zeroing half of its inputs.
-INIT_GAIN = {"xavier": 1.0, "he": 2.0}
+#: The weight scale each initialisation uses in a square stack (``n`` units per layer): the
+#: standard deviation is ``sqrt(gain / n)``.
+#: "xavier": Glorot and Bengio's (2010) ``Var(w) = 2 / (fan_in + fan_out)``, which is ``1/n`` when
+#: ``fan_in = fan_out = n``; it keeps the variance of units working in a linear regime of slope 1.
+#: "xavier_x4": four times that standard deviation (16 times the variance), the rule the Theano
+#: deep-learning tutorials use for sigmoid layers, whose slope at 0 is 1/4 rather than 1.
+#: "he" (He et al., 2015) doubles the variance to make up for ReLU zeroing half of its inputs.
+INIT_GAIN = {"xavier": 1.0, "xavier_x4": 16.0, "he": 2.0}
 
-#: The initialisation usually paired with each activation.
-STANDARD_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he", "elu": "he"}
+#: The initialisation this chapter pairs with each activation by default.
+PAIRED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he", "elu": "he",
+               "gelu": "he", "silu": "he"}
 
 
 def _activation(name: str):
@@ -144,16 +160,16 @@ class StackResult:
 @_one_blas_thread
 def deep_stack(activation: str, depth: int, width: int = 128, batch: int = 256, init: str | None = None,
                seed: int = 0) -> StackResult:
-    """Run a batch forward and backward through ``depth`` dense layers ``z = a @ W``, ``a = f(z)``.
+    """Run a batch forward and backward through ``depth`` dense layers ``z = a @ w``, ``a = f(z)``.
 
     The input ``(batch, width)`` is standard normal; each weight ``(width, width)`` is normal with
-    standard deviation ``sqrt(gain / width)`` (``init`` "xavier": gain 1, "he": gain 2, ``None``:
-    the one usually paired with the activation); biases are zero. The loss is ``L = sum(a_top * g)``
+    standard deviation ``sqrt(gain / width)`` (``init`` a key of :data:`INIT_GAIN`; ``None``: the one
+    :data:`PAIRED_INIT` pairs with the activation); biases are zero. The loss is ``L = sum(a_top * g)``
     with a fixed standard-normal ``g``, so the gradient arriving at the top is ``g`` itself.
     The same seed gives the same input, weights and ``g`` whatever the activation, so runs compare.
     """
     forward, backward = _activation(activation)
-    init = STANDARD_INIT[activation] if init is None else init
+    init = PAIRED_INIT[activation] if init is None else init
     if init not in INIT_GAIN:
         raise ValueError(f"deep_stack: unknown init {init!r}; expected one of {sorted(INIT_GAIN)}")
     if depth < 1:
@@ -181,6 +197,78 @@ def deep_stack(activation: str, depth: int, width: int = 128, batch: int = 256, 
         dw_rms[layer] = rms(inputs[layer].T @ dz)
         da = dz @ weights[layer].T
     return StackResult(activation, init, zs, acts, dzs, dw_rms)
+
+
+# --- Layers whose fan-in and fan-out differ ------------------------------------------------------
+
+#: How :func:`variance_through_widths` scales a layer's weights ``(n_in, n_out)``: ``Var(w) = gain / fan``.
+FAN_RULES = ("fan_in", "fan_out", "glorot")
+
+
+@dataclass(frozen=True)
+class WidthsRecord:
+    """:func:`variance_through_widths`'s record, for a stack of widths ``(n_0, ..., n_L)``.
+
+    ``forward_ms`` ``(L + 1,)``: the mean square of the activations ``a_l`` (``a_0`` the input).
+    ``backward_ms`` ``(L + 1,)``: the mean square of ``dL/da_l`` (``dL/da_L = g``, standard normal).
+    ``forward_factor`` and ``backward_factor`` ``(L,)``: their ratios layer by layer, the forward one
+    ``ms(a_l) / ms(a_{l-1})``, the backward one ``ms(dL/da_{l-1}) / ms(dL/da_l)``.
+    """
+
+    widths: tuple
+    rule: str
+    activation: str
+    forward_ms: np.ndarray
+    backward_ms: np.ndarray
+
+    @property
+    def forward_factor(self) -> np.ndarray:
+        return self.forward_ms[1:] / self.forward_ms[:-1]
+
+    @property
+    def backward_factor(self) -> np.ndarray:
+        return self.backward_ms[:-1] / self.backward_ms[1:]
+
+
+@_one_blas_thread
+def variance_through_widths(widths, rule: str, activation: str = "linear", batch: int = 512,
+                            seed: int = 0) -> WidthsRecord:
+    """Send a batch forward and a gradient backward through dense layers of the given ``widths``.
+
+    Layer ``l`` (``1..L``) has a weight ``(n_{l-1}, n_l)`` drawn from ``N(0, gain / fan)`` with
+    ``fan = n_{l-1}`` (``rule="fan_in"``), ``n_l`` (``"fan_out"``) or ``(n_{l-1} + n_l) / 2``
+    (``"glorot"``, i.e. ``Var(w) = 2 gain / (n_{l-1} + n_l)``); ``gain`` is 1 for ``activation``
+    ``"linear"`` (no activation) and 2 for ``"relu"``. No biases. The input ``(batch, n_0)`` and the
+    gradient ``g`` ``(batch, n_L)`` arriving at the top are standard normal.
+    """
+    widths = tuple(int(n) for n in widths)
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(f"variance_through_widths: widths must list at least two positive sizes; got {widths}")
+    if rule not in FAN_RULES:
+        raise ValueError(f"variance_through_widths: unknown rule {rule!r}; expected one of {FAN_RULES}")
+    if activation not in ("linear", "relu"):
+        raise ValueError(f"variance_through_widths: activation must be 'linear' or 'relu'; got {activation!r}")
+    gain = 2.0 if activation == "relu" else 1.0
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, widths[0]))
+    g = rng.standard_normal((batch, widths[-1]))
+    weights = []
+    for n_in, n_out in zip(widths[:-1], widths[1:]):
+        fan = {"fan_in": n_in, "fan_out": n_out, "glorot": (n_in + n_out) / 2}[rule]
+        weights.append(np.sqrt(gain / fan) * rng.standard_normal((n_in, n_out)))
+
+    acts, zs = [x], []
+    for w in weights:
+        z = acts[-1] @ w
+        zs.append(z)
+        acts.append(relu(z) if activation == "relu" else z)
+    grads = [g]                                # dL/da_L, then dL/da_{L-1}, ...
+    for w, z in zip(reversed(weights), reversed(zs)):
+        dz = relu_backward(grads[-1], z) if activation == "relu" else grads[-1]
+        grads.append(dz @ w.T)
+    forward_ms = np.array([float(np.mean(a * a)) for a in acts])
+    backward_ms = np.array([float(np.mean(d * d)) for d in reversed(grads)])
+    return WidthsRecord(widths, rule, activation, forward_ms, backward_ms)
 
 
 # --- Dead ReLU units ------------------------------------------------------------------------------
@@ -231,7 +319,7 @@ def train_after_shift(activation: str, shift: float = 6.0, steps: int = 1000, lr
                       n_in: int = 16, n_hidden: int = 64, batch: int = 512, seed: int = 0) -> TrainingRun:
     """Fit a one-hidden-layer net after its hidden biases were pushed down by ``shift``.
 
-    Data: ``x`` ``(batch, n_in)`` standard normal, target ``y = sin(x @ u)`` ``(batch, 1)``.
+    Data: ``x`` ``(batch, n_in)`` standard normal, target ``y = sin(2 x @ u)`` ``(batch, 1)``.
     Net: ``h = f(x @ W1 + b1)``, ``yhat = h @ w2 + b2``, loss the mean squared error / 2,
     trained by full-batch gradient descent. ``W1`` is He-initialised and ``b1 = -shift``, as if one
     oversized update had knocked every bias far negative. The same seed gives the same data and
@@ -267,6 +355,91 @@ def train_after_shift(activation: str, shift: float = 6.0, steps: int = 1000, lr
     return TrainingRun(activation, losses, silent, silent_at_start, change)
 
 
+@dataclass(frozen=True)
+class TwoLayerRun:
+    """:func:`train_two_layers_after_shift`'s record, about the *second* hidden layer's units.
+
+    ``loss`` and ``dead`` ``(steps + 1,)``: per step, the loss and the fraction of second-layer units
+    whose pre-activation is ``<= 0`` on every training example; ``max_z`` ``(steps + 1, n_hidden)``: per
+    step, each unit's largest pre-activation over the training set (a unit fires iff it is > 0).
+    ``dead_at_start`` ``(n_hidden,)`` marks
+    the units dead before training and ``dead_at_end`` ``(n_hidden,)`` those dead after the last step;
+    ``revived_at`` ``(n_hidden,)`` the first step at which a unit dead at the start
+    fired for some example again (``-1``: never, or not dead at the start);
+    ``moved_while_dead`` ``(n_hidden,)``: for a unit dead at the start, how far its own parameters (its
+    column of ``w2`` and its bias) had moved by the step it revived, or by the end if it never did
+    (a dead unit receives no gradient, so this is 0); 0 for the units alive at the start.
+    """
+
+    loss: np.ndarray
+    dead: np.ndarray
+    max_z: np.ndarray
+    dead_at_start: np.ndarray
+    dead_at_end: np.ndarray
+    revived_at: np.ndarray
+    moved_while_dead: np.ndarray
+
+    @property
+    def revived(self) -> np.ndarray:
+        """``(n_hidden,)``: the units dead at the start that fired again during training."""
+        return self.revived_at >= 0
+
+
+@_one_blas_thread
+def train_two_layers_after_shift(shift: float = 3.0, steps: int = 300, lr: float = 1.0, n_in: int = 16,
+                                 n_hidden: int = 64, batch: int = 512, seed: int = 0) -> TwoLayerRun:
+    """Train ``x -> relu(x @ w1 + b1) -> relu(. @ w2 + b2) -> . @ w3 + b3`` after ``b2`` was set to ``-shift``.
+
+    Data as in :func:`train_after_shift` (``x`` ``(batch, n_in)`` standard normal, ``y = sin(2 x @ u)``),
+    full-batch gradient descent on the mean squared error / 2. ``w1`` ``(n_in, n_hidden)`` and ``w2``
+    ``(n_hidden, n_hidden)`` are He-initialised, ``b1 = 0``, ``w3`` ``(n_hidden, 1)``. A second-layer unit that is
+    dead gets no gradient, but its input ``relu(x @ w1 + b1)`` keeps changing while the first layer learns
+    through the units still alive, and that can lift its pre-activation above 0 again.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, n_in))
+    u = rng.standard_normal((n_in, 1)) / np.sqrt(n_in)
+    y = np.sin(2 * x @ u)
+    w1 = np.sqrt(2.0 / n_in) * rng.standard_normal((n_in, n_hidden))
+    b1 = np.zeros(n_hidden)
+    w2 = np.sqrt(2.0 / n_hidden) * rng.standard_normal((n_hidden, n_hidden))
+    b2 = np.full(n_hidden, -float(shift))
+    w3 = rng.standard_normal((n_hidden, 1)) / np.sqrt(n_hidden)
+    b3 = np.zeros(1)
+
+    start = np.vstack([w2, b2])
+    dead_at_start = np.all(relu(x @ w1 + b1) @ w2 + b2 <= 0, axis=0)
+    revived_at = np.full(n_hidden, -1)
+    moved = np.zeros(n_hidden)
+    losses, dead, max_z = np.zeros(steps + 1), np.zeros(steps + 1), np.zeros((steps + 1, n_hidden))
+    for step in range(steps + 1):
+        z1 = x @ w1 + b1
+        h1 = relu(z1)
+        z2 = h1 @ w2 + b2
+        h2 = relu(z2)
+        err = h2 @ w3 + b3 - y
+        losses[step] = 0.5 * float(np.mean(err ** 2))
+        max_z[step] = z2.max(axis=0)
+        fires = max_z[step] > 0
+        dead[step] = 1.0 - float(np.mean(fires))
+        change = np.sqrt(np.sum((np.vstack([w2, b2]) - start) ** 2, axis=0))
+        newly = dead_at_start & fires & (revived_at < 0)
+        revived_at[newly] = step
+        still_dead = dead_at_start & (revived_at < 0)
+        moved[newly | still_dead] = change[newly | still_dead]
+        if step == steps:
+            break
+        dyhat = err / batch
+        dw3, db3 = h2.T @ dyhat, dyhat.sum(axis=0)
+        dz2 = relu_backward(dyhat @ w3.T, z2)
+        dw2, db2 = h1.T @ dz2, dz2.sum(axis=0)
+        dz1 = relu_backward(dz2 @ w2.T, z1)
+        dw1, db1 = x.T @ dz1, dz1.sum(axis=0)
+        w1, b1, w2, b2, w3, b3 = (w1 - lr * dw1, b1 - lr * db1, w2 - lr * dw2, b2 - lr * db2,
+                                  w3 - lr * dw3, b3 - lr * db3)
+    return TwoLayerRun(losses, dead, max_z, dead_at_start, ~fires, revived_at, moved)
+
+
 # --- Non-zero-centred inputs and the direction of the updates -----------------------------------
 
 def sgd_path(inputs, w_true, lr: float, steps: int) -> np.ndarray:
@@ -295,14 +468,14 @@ def shown_layers(depth: int, count: int = 4) -> list[int]:
     return sorted({int(round(v)) for v in np.linspace(1, depth, min(count, depth))})
 
 
-def draw_layer_histograms(figure, activation: str = "sigmoid", depth: int = 10, init: str = "standard") -> str:
+def draw_layer_histograms(figure, activation: str = "sigmoid", depth: int = 10, init: str = "paired") -> str:
     """Draw the activation and gradient histograms of a :func:`deep_stack`, layer by layer.
 
     Left: histograms of the activations at a few layers. Middle: histograms of ``log10 |dL/dz|``
     at the same layers. Right: the RMS of ``dL/dz`` at every layer, on a log scale.
     Returns the caption (HTML), which states the gradient sizes at the first and last layer.
     """
-    result = deep_stack(activation, depth, init=None if init == "standard" else init)
+    result = deep_stack(activation, depth, init=None if init == "paired" else init)
     layers = shown_layers(depth)
     colours = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]
     ax_act, ax_grad, ax_rms = figure.subplots(1, 3)
@@ -362,12 +535,16 @@ def _common_bins(samples, count: int = 60) -> np.ndarray:
 
 
 def activation_histograms_demo():
-    """The chapter's widget: choose the activation, the depth and the initialisation."""
+    """The chapter's widget: choose the activation, the depth and the initialisation.
+
+    ``init`` "paired" uses :data:`PAIRED_INIT` (Xavier for sigmoid and tanh, He for the rest); the other
+    choices are the keys of :data:`INIT_GAIN`, applied whatever the activation.
+    """
     from ..widgets import InteractiveFigure, choice, slider
 
     controls = {
         "activation": choice(list(ACTIVATIONS), "sigmoid", "activation"),
         "depth": slider(10, 2, 30, "depth"),
-        "init": choice(["standard", "xavier", "he"], "standard", "init"),
+        "init": choice(["paired", *INIT_GAIN], "paired", "init"),
     }
     return InteractiveFigure(draw_layer_histograms, controls, figsize=(11.0, 3.6))
