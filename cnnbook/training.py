@@ -50,7 +50,11 @@ def fit(model, optimizer, x_train, y_train, epochs: int, batch_size: int, rng: n
     Parameters: ``x_train`` ``(N, ...)``, ``y_train`` ``(N,)`` ints; ``x_val``, ``y_val``
     likewise or ``None``; ``progress`` shows a tqdm bar (notebook or terminal).
     Returns a :class:`History` with one entry per epoch.
-    Raises :class:`TrainingDiverged` as soon as a batch's loss is NaN or infinite.
+    Raises :class:`TrainingDiverged` as soon as a batch's loss or a parameter's gradient is NaN or
+    infinite, before the optimiser takes that step. A learning rate far too high makes the weights
+    grow until float32 overflows in a matrix product; NumPy's overflow and invalid-value warnings
+    are silenced in the forward and backward passes only, because that is exactly what this error
+    reports (see :func:`_train_epoch`).
     """
     x_train, y_train = _check_data(x_train, y_train, "fit")
     validate = x_val is not None or y_val is not None
@@ -85,20 +89,32 @@ def _train_epoch(model, optimizer, x, y, batch_size, rng, epoch, bar) -> tuple[f
     order = rng.permutation(len(x))
     for batch, start in enumerate(range(0, len(x), batch_size)):
         idx = order[start:start + batch_size]
-        logits = model.forward(x[idx])
-        loss, dlogits = softmax_cross_entropy(logits, y[idx])
+        # Overflow (inf) and inf - inf (NaN) in these two passes mean that the weights have blown up.
+        # They reach the loss or the gradients, which are checked next and reported as TrainingDiverged,
+        # so NumPy's warnings about them are silenced here, and only here.
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = model.forward(x[idx])
+            loss, dlogits = softmax_cross_entropy(logits, y[idx])
         if not np.isfinite(loss):
-            raise TrainingDiverged(
-                f"fit: the loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; the weights diverged. "
-                f"Try a lower learning rate (now {getattr(optimizer, 'lr', '?')}), e.g. a tenth of it.")
+            raise _diverged(f"the loss became {loss}", epoch, batch, optimizer)
         optimizer.zero_grad()
-        model.backward(dlogits, input_grad=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            model.backward(dlogits, input_grad=False)
+        bad = next((name for name, p in model.parameters() if not np.isfinite(p.grad).all()), None)
+        if bad is not None:
+            raise _diverged(f"the gradient of {bad} is not finite", epoch, batch, optimizer)
         optimizer.step()
         total_loss += loss * len(idx)
         correct += np.count_nonzero(logits.argmax(axis=1) == y[idx])
         bar.update()
         bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
     return total_loss / len(x), correct / len(x)
+
+
+def _diverged(what: str, epoch: int, batch: int, optimizer) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"fit: {what} at epoch {epoch + 1}, batch {batch + 1}; the weights diverged. "
+        f"Try a lower learning rate (now {getattr(optimizer, 'lr', '?')}), e.g. a tenth of it.")
 
 
 def predict_logits(model, x, batch_size: int = 256) -> np.ndarray:

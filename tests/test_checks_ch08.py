@@ -16,12 +16,12 @@ from cnnbook.demos.lenet import PASSING_VERDICT, accuracy_verdict, architecture_
 from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from checking import diagnoses
 
-NAMES = ["cross_entropy", "linear_backward", "lenet_architecture", "lenet_accuracy"]
+NAMES = ["cross_entropy", "linear_backward", "adam_step", "lenet_architecture", "lenet_accuracy"]
 
 
 def test_chapter_8_has_its_questions_in_order():
     assert [q.name for q in questions_of_chapter(8)] == NAMES
-    assert sum(q.points for q in questions_of_chapter(8)) == 5
+    assert sum(q.points for q in questions_of_chapter(8)) == 6
 
 
 # --- cross_entropy ------------------------------------------------------------------------------------
@@ -129,6 +129,83 @@ def test_dx_with_w_transposed_is_named():
     assert "dx uses w transposed" in diagnoses("linear_backward", transposed)
 
 
+# --- adam_step -------------------------------------------------------------------------------------
+
+def learner_adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, mistake=""):
+    """One Adam step written out element by element, as a learner might (not the reference's array form)."""
+    w_new, m_new, v_new = w.copy(), m.copy(), v.copy()
+    if mistake == "in place":
+        m_new, v_new = m, v                        # updates the caller's moment arrays
+    for i in np.ndindex(w.shape):
+        m_new[i] = beta1 * m_new[i] + (1 - beta1) * g[i]
+        v_new[i] = beta2 * v_new[i] + (1 - beta2) * (g[i] if mistake == "g not squared" else g[i] ** 2)
+        corrected_m = m_new[i] if mistake == "no correction" else m_new[i] / (1 - beta1 ** t)
+        corrected_v = v_new[i] if mistake in ("no correction", "only m") else v_new[i] / (1 - beta2 ** t)
+        if mistake == "eps inside":
+            w_new[i] = w[i] - lr * corrected_m / np.sqrt(corrected_v + eps)
+        else:
+            w_new[i] = w[i] - lr * corrected_m / (np.sqrt(corrected_v) + eps)
+    return w_new, m_new, v_new
+
+
+def test_learner_adam_step_passes_and_matches_the_package():
+    rng = np.random.default_rng(5)
+    value, grads = rng.normal(size=(2, 3)), [rng.normal(size=(2, 3)) for _ in range(3)]
+    p = cb.layers.Parameter(value.copy())
+    adam = cb.optim.Adam([("w", p)], lr=0.05)
+    w, m, v = value.copy(), np.zeros((2, 3)), np.zeros((2, 3))
+    for t, g in enumerate(grads, start=1):
+        p.grad[...] = g
+        adam.step()
+        w, m, v = learner_adam_step(w, g, m, v, t, lr=0.05)
+        np.testing.assert_allclose(w, p.value, rtol=1e-12)
+    assert check("adam_step", learner_adam_step, verbose=False).passed
+
+
+@pytest.mark.parametrize("mistake, diagnosis", [
+    ("no correction", "m and v are not bias-corrected"),
+    ("only m", "only m is bias-corrected"),
+    ("g not squared", "v must average the squared gradient"),
+    ("eps inside", "eps is added inside the square root"),
+    ("in place", "the input array was modified"),
+])
+def test_adam_step_mistakes_are_named(mistake, diagnosis):
+    def wrong(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        with np.errstate(invalid="ignore"):         # the unsquared g makes v negative, and its sqrt NaN
+            return learner_adam_step(w, g, m, v, t, lr, beta1, beta2, eps, mistake=mistake)
+    assert diagnosis in diagnoses("adam_step", wrong)
+
+
+@pytest.mark.parametrize("step, diagnosis", [
+    (lambda t: t - 1, "wrong step number"),
+    (lambda t: t + 1, "wrong step number"),
+])
+def test_an_adam_step_counted_wrongly_is_named(step, diagnosis):
+    def wrong(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):   # 1 - beta**0 = 0 at the first step
+            return w - lr * (m / (1 - beta1 ** step(t))) / (np.sqrt(v / (1 - beta2 ** step(t))) + eps), m, v
+    assert diagnosis in diagnoses("adam_step", wrong)
+
+
+def test_uphill_swapped_and_returning_the_corrected_moments_are_named():
+    def uphill(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        new_w, m, v = learner_adam_step(w, g, m, v, t, lr, beta1, beta2, eps)
+        return 2 * w - new_w, m, v
+
+    def swapped(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m, v = (1 - beta1) * m + beta1 * g, (1 - beta2) * v + beta2 * g ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+    def corrected(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        new_w, m, v = learner_adam_step(w, g, m, v, t, lr, beta1, beta2, eps)
+        return new_w, m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+
+    assert "the update goes uphill" in diagnoses("adam_step", uphill)
+    assert "the running averages are swapped" in diagnoses("adam_step", swapped)
+    assert "return the raw running averages" in diagnoses("adam_step", corrected)
+
+
 # --- build_lenet, through the two wrappers ----------------------------------------------------------
 
 def learner_lenet(rng, mistake=""):
@@ -179,8 +256,27 @@ def test_a_wrong_layer_is_pointed_at():
 
 
 def test_the_accuracy_verdict():
-    assert accuracy_verdict(0.95) == PASSING_VERDICT == "at least 90% test accuracy"
-    assert accuracy_verdict(0.731) == "73.1% test accuracy, below the 90% required"
+    assert accuracy_verdict(0.95) == PASSING_VERDICT == "at least 90% validation accuracy"
+    assert accuracy_verdict(0.731) == "73.1% validation accuracy, below the 90% required"
+    assert accuracy_verdict(0.9) == PASSING_VERDICT and accuracy_verdict(0.8999) != PASSING_VERDICT
+
+
+def test_the_quick_accuracy_measures_the_validation_digits_not_the_test_digits(monkeypatch):
+    """quick_accuracy trains on the chapter's split and evaluates on x_val; a test set of NaNs changes nothing."""
+    from cnnbook.demos import lenet
+
+    real = cb.data.load_digits_dataset
+    seen = {}
+
+    def poisoned(*args, **kwargs):
+        data = real(*args, **kwargs)
+        seen.update(kwargs)
+        return data._replace(x_test=np.full_like(data.x_test, np.nan))
+
+    monkeypatch.setattr(cb.data, "load_digits_dataset", poisoned)
+    accuracy = quick_accuracy(learner_lenet(np.random.default_rng(0)), 0, epochs=1)
+    assert seen == {"val_fraction": lenet.VAL_FRACTION}
+    assert 0.5 < accuracy <= 1 and accuracy * 360 == pytest.approx(round(accuracy * 360))   # a fraction of 360
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 @pytest.fixture(scope="module")
 def digits():
-    return cb.data.load_digits_dataset(0)
+    return cb.data.load_digits_dataset(0, val_fraction=lenet.VAL_FRACTION)
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +27,11 @@ def model():
 
 
 def small_data(rng, n=6):
+    """Six random "digits" to train on, the same six to validate on, and a test set of NaNs:
+    any use of the test set would show up as a NaN somewhere."""
     x = rng.standard_normal((n, 1, 8, 8)).astype(np.float32)
     y = np.arange(n) % 10
-    return DigitsDataset(x, y, x.copy(), y.copy(), 0.3, 0.4)
+    return DigitsDataset(x, y, x.copy(), y.copy(), np.full_like(x, np.nan), y.copy(), 0.3, 0.4)
 
 
 def test_build_lenet_has_the_documented_layers_and_sizes(model):
@@ -122,9 +124,94 @@ def test_train_lenet_learns_and_restores_lr_and_threads(rng):
     threads = numba.get_num_threads()
     run = lenet.train_lenet(net, optimizer, data, np.random.default_rng(0), epochs=15, batch_size=6)
     assert len(run.history) == 15 and run.learning_rates[0] == 3e-3 and optimizer.lr == 3e-3
+    assert run.learning_rates == [lenet.cosine_lr(e, 15, 3e-3) for e in range(15)]
     assert run.history.train_loss[-1] < run.history.train_loss[0]
     assert run.seconds == pytest.approx(sum(run.history.seconds))
     assert numba.get_num_threads() == threads
+
+
+def test_train_lenet_trains_with_one_blas_thread_and_restores_the_setting(rng, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before, seen = blas_threads(), []
+    real = lenet.fit_with_schedule
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lenet, "fit_with_schedule", spy)
+    data = small_data(rng)
+    net = lenet.build_lenet(np.random.default_rng(0))
+    lenet.train_lenet(net, cb.optim.Adam(net.parameters()), data, np.random.default_rng(0), epochs=1)
+    assert seen and all(n == 1 for n in seen[0]) and blas_threads() == before
+
+
+def test_train_lenet_validates_on_x_val_and_never_touches_the_test_set(rng):
+    data = small_data(rng)                         # x_test is all NaN
+    net = lenet.build_lenet(np.random.default_rng(0))
+    run = lenet.train_lenet(net, cb.optim.Adam(net.parameters(), lr=3e-3), data, np.random.default_rng(0),
+                            epochs=3, batch_size=6, schedule="constant")
+    assert run.learning_rates == [3e-3] * 3
+    assert np.isfinite(run.history.val_loss).all() and len(run.history.val_loss) == 3
+    # validation and end-of-epoch training numbers are measured on x_val and x_train (here the same six digits)
+    assert run.history.val_loss[-1] == pytest.approx(run.end_train_loss[-1])
+    assert (run.history.val_loss[-1], run.history.val_accuracy[-1]) == cb.evaluate(net, data.x_val, data.y_val)
+    assert all(np.isfinite(p.value).all() for _, p in net.parameters())
+
+
+def test_train_lenet_without_validation_digits_still_trains(rng):
+    data = small_data(rng)
+    data = data._replace(x_val=data.x_val[:0], y_val=data.y_val[:0])
+    net = lenet.build_lenet(np.random.default_rng(0))
+    run = lenet.train_lenet(net, cb.optim.Adam(net.parameters(), lr=3e-3), data, np.random.default_rng(0), epochs=2)
+    assert run.history.val_loss == [] and len(run.end_train_loss) == 2
+
+
+def test_recipes_steps_and_the_study_budget():
+    assert lenet.Recipe(epochs=6, augment=True).steps(1077) == 6 * 169       # 5 * 1077 = 5385 examples, 169 batches
+    assert lenet.Recipe(epochs=30, augment=False).steps(1077) == 30 * 34
+    steps = [r.steps(1077) for r in lenet.STUDY_RECIPES.values()]
+    assert max(steps) - min(steps) <= 6                     # the same budget, within one batch per epoch
+    assert lenet.STUDY_SEEDS == (0, 1, 2)
+
+
+def test_train_recipe_is_reproducible_and_builds_what_it_is_given(rng):
+    data = small_data(rng)
+    recipe = lenet.Recipe(lr=3e-3, epochs=2, schedule="constant", augment=False, batch_size=3)
+    model, run = lenet.train_recipe(recipe, 4, data)
+    again, _ = lenet.train_recipe(recipe, 4, data)
+    assert all(np.array_equal(p.value, q.value) for (_, p), (_, q) in zip(model.parameters(), again.parameters()))
+    assert run.learning_rates == [3e-3, 3e-3] and len(run.history) == 2
+    mlp, _ = lenet.train_recipe(recipe, 4, data, build=lenet.build_mlp)
+    assert isinstance(mlp[0], Flatten) and lenet.parameter_count(mlp) == 13660
+
+
+def test_the_mlp_baseline_has_about_lenets_parameter_budget(model):
+    mlp = lenet.build_mlp(np.random.default_rng(0))
+    assert [type(layer) for layer in mlp] == [Flatten, Linear, ReLU, Linear]
+    assert lenet.parameter_count(mlp) == 64 * 182 + 182 + 182 * 10 + 10 == 13660
+    assert abs(lenet.parameter_count(mlp) / lenet.parameter_count(model) - 1) < 0.004
+    assert mlp.forward(np.zeros((2, 1, 8, 8), np.float32)).shape == (2, 10)
+
+
+def test_lenet5_as_published():
+    counts = lenet.lenet5_parameter_counts()
+    assert counts == {"C1": 156, "S2": 12, "C3": 1516, "S4": 32, "C5": 48120, "F6": 10164}
+    assert sum(counts.values()) == 60000                       # "about 60,000 trainable parameters"
+    table = lenet.LENET5_C3_INPUTS
+    assert len(table) == 16 and sum(map(len, table)) == 60
+    assert [len(t) for t in table] == [3] * 6 + [4] * 9 + [6]
+    assert all(len(set(t)) == len(t) and set(t) <= set(range(6)) for t in table)
+    assert [sum(s in t for t in table) for s in range(6)] == [10] * 6    # every S2 map feeds ten C3 maps
+    full = lenet.lenet5_parameter_counts([tuple(range(6))] * 16)["C3"]
+    assert full == 16 * 6 * 25 + 16 == 2416
+    assert lenet.lenet5_squash(1.0) == pytest.approx(1.0, abs=1e-5)
+    assert lenet.lenet5_squash(-1.0) == pytest.approx(-1.0, abs=1e-5)
+    assert lenet.lenet5_squash(100.0) == pytest.approx(1.7159)
 
 
 def test_layer_outputs_and_misclassified(model, rng):
@@ -142,12 +229,12 @@ def test_layer_outputs_and_misclassified(model, rng):
 
 def test_draw_lenet_shows_the_prediction(model, digits):
     figure = Figure()
-    image = digits.x_test[:1]
+    image = digits.x_val[:1]
     result = lenet.predict_one(model, image)
-    caption = lenet.draw_lenet(figure, model, image, int(digits.y_test[0]))
+    caption = lenet.draw_lenet(figure, model, image, int(digits.y_val[0]))
     assert len(figure.axes) == 4 and all(ax.get_title() for ax in figure.axes)
     assert f"says <b>{result.digit}</b>" in caption
-    assert ("Right." in caption) == (result.digit == digits.y_test[0])
+    assert ("Right." in caption) == (result.digit == digits.y_val[0])
     assert np.isclose(result.probabilities.sum(), 1) and result.maps1.shape == (16, 8, 8)
     bars = figure.axes[1].patches
     assert len(bars) == 10 and np.allclose([b.get_width() for b in bars], result.probabilities)
@@ -156,7 +243,7 @@ def test_draw_lenet_shows_the_prediction(model, digits):
 
 
 def test_a_wrong_prediction_is_red_and_says_so(model, digits):
-    image = digits.x_test[:1]
+    image = digits.x_val[:1]
     digit = lenet.predict_one(model, image).digit
     figure = Figure()
     caption = lenet.draw_lenet(figure, model, image, (digit + 1) % 10)
@@ -167,12 +254,15 @@ def test_a_wrong_prediction_is_red_and_says_so(model, digits):
 def test_the_widget_follows_the_slider_and_the_drawing(model, digits):
     demo = lenet.lenet_demo(model, digits, index=0)
     assert demo.caption.value.startswith("The network says")
-    assert demo.figure.axes[0].get_title() == "test digit #0"
+    assert demo.figure.axes[0].get_title() == "validation digit #0"
+    assert demo.controls["index"].max == len(digits.x_val) - 1
     count = demo.redraw_count
 
     demo.controls["index"].value = 7
-    assert demo.redraw_count == count + 1 and demo.figure.axes[0].get_title() == "test digit #7"
-    assert f"says <b>{lenet.predict_one(model, digits.x_test[7:8]).digit}</b>" in demo.caption.value
+    assert demo.redraw_count == count + 1 and demo.figure.axes[0].get_title() == "validation digit #7"
+    assert f"says <b>{lenet.predict_one(model, digits.x_val[7:8]).digit}</b>" in demo.caption.value
+    shown = demo.figure.axes[0].images[0].get_array()
+    assert np.array_equal(shown, digits.x_val[7, 0])
 
     demo.pixels[2][3].value = True                 # drawing switches the input to the grid
     assert demo.controls["source"].value == "my drawing"
@@ -182,15 +272,21 @@ def test_the_widget_follows_the_slider_and_the_drawing(model, digits):
     assert np.isclose(shown[2, 3], (1 - digits.mean) / digits.std) and np.isclose(shown[0, 0], lenet.blank_value(digits))
 
     count = demo.redraw_count
-    demo.copy_test_digit()                         # one redraw, the thresholded test digit on the grid
-    raw = digits.x_test[7, 0] * digits.std + digits.mean
+    demo.copy_digit()                              # one redraw, the thresholded validation digit on the grid
+    raw = digits.x_val[7, 0] * digits.std + digits.mean
     assert demo.redraw_count == count + 1 and np.array_equal(demo.drawing(), (raw > 0.5).astype(float))
     demo.clear_button.click()
     assert demo.drawing().sum() == 0
 
-    demo.controls["source"].value = "test digit"
-    assert demo.figure.axes[0].get_title() == "test digit #7"
+    demo.controls["source"].value = "validation digit"
+    assert demo.figure.axes[0].get_title() == "validation digit #7"
     assert len(demo.figure.axes) == 4, "the figure is cleared before each redraw"
+
+
+def test_the_widget_needs_validation_digits(model, rng):
+    data = small_data(rng)
+    with pytest.raises(ValueError, match="no validation digits"):
+        lenet.lenet_demo(model, data._replace(x_val=data.x_val[:0], y_val=data.y_val[:0]))
 
 
 def test_standardise_drawing_checks_its_shape():

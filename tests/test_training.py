@@ -200,12 +200,43 @@ def test_the_shuffle_comes_from_the_generator(rng):
     assert not np.array_equal(*results)
 
 
-@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
-def test_a_diverging_loss_stops_training_with_advice(rng):
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_diverging_loss_stops_training_with_advice_and_no_warning(rng):
     x, y = blobs(rng)
     net = mlp(0)
     with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf).*lower learning rate \(now 1e\+30\)"):
         fit(net, SGD(net.parameters(), lr=1e30), x, y, epochs=3, batch_size=8, rng=rng, progress=False)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_the_capstones_divergence_raises_no_runtime_warning():
+    """Chapter 8's demo: Adam at lr=1e9 on the digits overflows float32 in a matrix product. The overflow is
+    reported once, as TrainingDiverged; no NumPy RuntimeWarning escapes (the filter turns one into a failure)."""
+    digits = load_digits_dataset(val_fraction=0.2)
+    net = lenet_for_digits(np.random.default_rng(0))
+    with pytest.raises(TrainingDiverged, match="the weights diverged"):
+        fit(net, Adam(net.parameters(), lr=1e9), digits.x_train, digits.y_train, epochs=3, batch_size=32,
+            rng=np.random.default_rng(0), progress=False)
+    with pytest.warns(RuntimeWarning, match="overflow"):   # the same overflow outside fit still warns
+        np.float32(3e38) * np.float32(10)
+
+
+class _InfiniteGradient(Linear):
+    """A dense layer whose backward pass adds an infinite gradient to its weight while its forward pass is normal."""
+
+    def _backward_parameters(self, dy):
+        super()._backward_parameters(dy)
+        self.params["weight"].grad[0, 0] = np.inf
+
+
+def test_a_non_finite_gradient_stops_training_before_the_step(rng):
+    x, y = blobs(rng)
+    net = Sequential(Linear(4, 8, rng=np.random.default_rng(0)), ReLU(), _InfiniteGradient(8, 3, rng=rng))
+    before = [p.value.copy() for _, p in net.parameters()]
+    with pytest.raises(TrainingDiverged, match=r"the gradient of 2.weight is not finite at epoch 1, batch 1"):
+        fit(net, SGD(net.parameters(), lr=0.1), x, y, epochs=1, batch_size=8, rng=rng, progress=False)
+    for a, (_, p) in zip(before, net.parameters()):
+        np.testing.assert_array_equal(a, p.value)          # the step with the bad gradient was not taken
 
 
 def test_nan_input_is_caught_as_divergence(rng):
@@ -290,6 +321,60 @@ def test_digits_split_is_fixed_by_the_seed(digits):
     assert load_digits_dataset(test_fraction=0.5).x_test.shape[0] == 899
     with pytest.raises(ValueError, match="test_fraction"):
         load_digits_dataset(test_fraction=1.0)
+
+
+def test_without_validation_the_validation_set_is_empty(digits):
+    assert digits.x_val.shape == (0, 1, 8, 8) and digits.y_val.shape == (0,)
+    assert digits.x_val.dtype == np.float32 and digits.y_val.dtype == np.int64
+
+
+@pytest.fixture(scope="module")
+def split():
+    return load_digits_dataset(val_fraction=0.2)
+
+
+def test_the_three_way_split_sizes_and_stratification(split, digits):
+    assert (len(split.x_train), len(split.x_val), len(split.x_test)) == (1077, 360, 360)
+    assert split.x_val.shape == (360, 1, 8, 8) and split.x_val.dtype == np.float32 and split.y_val.dtype == np.int64
+    all_counts = np.bincount(digits.y_train, minlength=10) + np.bincount(digits.y_test, minlength=10)
+    for part, fraction in ((split.y_val, 0.2), (split.y_test, 0.2), (split.y_train, 0.6)):
+        np.testing.assert_allclose(np.bincount(part, minlength=10), fraction * all_counts, atol=1.5)
+
+
+def test_the_test_set_does_not_depend_on_the_validation_split(split, digits):
+    np.testing.assert_array_equal(split.y_test, digits.y_test)
+    # the same test images, standardised with the statistics of a smaller training set
+    np.testing.assert_allclose(split.x_test * split.std + split.mean, digits.x_test * digits.std + digits.mean,
+                               atol=1e-6)
+
+
+def test_the_three_parts_are_disjoint_and_cover_the_digits(split):
+    raw = [np.round((x * split.std + split.mean) * 16).astype(int).reshape(len(x), -1)
+           for x in (split.x_train, split.x_val, split.x_test)]
+    from sklearn.datasets import load_digits
+    everything = load_digits().data.astype(int)
+    # each image of the full set appears exactly as often in the three parts together (duplicates included)
+    together = np.concatenate(raw)
+    key = lambda rows: sorted(map(bytes, rows.astype(np.int8)))          # noqa: E731
+    assert key(together) == key(everything)
+
+
+def test_the_split_is_standardised_with_the_training_part_only(split):
+    assert abs(split.x_train.mean()) < 1e-5 and split.x_train.std() == pytest.approx(1, abs=1e-5)
+    assert abs(split.x_val.mean()) > 1e-4 and abs(split.x_test.mean()) > 1e-4
+    raw_train = split.x_train * split.std + split.mean
+    assert split.mean == pytest.approx(raw_train.mean(), abs=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"val_fraction": -0.1}, r"val_fraction must lie in \[0, 1 - test_fraction\) = \[0, 0.8\)"),
+    ({"val_fraction": 0.8}, r"val_fraction must lie in"),
+    ({"val_fraction": "0.2"}, "val_fraction must be a number"),
+    ({"test_fraction": 0.5, "val_fraction": 0.497}, "leave 4 training digits"),
+])
+def test_bad_validation_fractions_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_digits_dataset(**kwargs)
 
 
 # --- the capstone, in miniature --------------------------------------------------------------
