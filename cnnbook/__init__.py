@@ -19,6 +19,7 @@ from .autodiff import Value, computational_graph, topological_order  # noqa: E40
 from .graph_drawing import draw_graph, graph_layout  # noqa: E402
 from .conv import conv2d, conv2d_backward  # noqa: E402
 from .conv_reference import conv2d_backward_reference, conv2d_reference  # noqa: E402
+from .conv_transpose import conv_transpose2d, conv_transpose2d_reference  # noqa: E402
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward  # noqa: E402
 from .pool_reference import (  # noqa: E402
     avg_pool2d_backward_reference,
@@ -27,17 +28,23 @@ from .pool_reference import (  # noqa: E402
     max_pool2d_reference,
 )
 from .activations import (  # noqa: E402
+    gelu,
+    gelu_backward,
     leaky_relu,
     leaky_relu_backward,
+    prelu,
+    prelu_backward,
     relu,
     relu_backward,
     sigmoid,
     sigmoid_backward,
+    silu,
+    silu_backward,
     tanh,
     tanh_backward,
 )
 # Layers, losses, optimisers and training: the capstone's building blocks.
-from . import data, init, layers, losses, model_io, optim, training  # noqa: E402
+from . import data, init, layers, losses, model_io, nn, optim, training  # noqa: E402
 from .losses import softmax_cross_entropy  # noqa: E402
 from .training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
 

@@ -57,13 +57,16 @@ def conv2d_backward_reference(dy, x, w, stride=1, padding=0):
     -> ``dx`` ``(N, C, H, W)``, ``dw`` ``(K, C, R, S)``, ``db`` ``(K,)``.
 
     A strided layer computes a stride-1 layer's output only every ``sh``-th row and
-    ``sw``-th column. So the backward pass first *dilates* ``dy``, putting zeros at
-    the skipped positions; after that everything is a stride-1 correlation:
+    ``sw``-th column. So the backward pass first spreads ``dy`` onto the stride-1 grid
+    by *zero insertion* (``sh - 1`` zero rows and ``sw - 1`` zero columns between
+    neighbouring entries: the skipped outputs); after that everything is a stride-1
+    correlation:
 
     * ``dw[k, c]`` is the valid correlation of the padded input ``xpad[n, c]`` with
-      the dilated ``dy[n, k]``, summed over the batch;
-    * ``dxpad[n, c]`` is the FULL correlation of the dilated ``dy[n, k]`` with the
-      filter rotated by 180 degrees, ``rot180(w[k, c])``, summed over the filters;
+      the spread ``dy[n, k]``, summed over the batch;
+    * ``dxpad[n, c]`` is the FULL correlation of the spread ``dy[n, k]`` with the
+      filter rotated by 180 degrees, ``rot180(w[k, c])``, summed over the filters
+      (equivalently, the full true convolution with ``w[k, c]`` itself);
       ``dx`` is ``dxpad`` with the padding cropped off (padding is not an input);
     * ``db[k]`` is ``dy[:, k]`` summed over the batch and both spatial axes.
 
@@ -79,15 +82,15 @@ def conv2d_backward_reference(dy, x, w, stride=1, padding=0):
     N, C, Hpad, Wpad = xpad.shape
     K, _, R, S = w.shape
 
-    # The dilated dy covers the window positions (0, 0) ... ((P-1)*sh, (Q-1)*sw).
+    # The spread dy covers the window positions (0, 0) ... ((P-1)*sh, (Q-1)*sw).
     # When the stride does not divide Hpad - R, the last rows of xpad are in no
     # window at all: a stride-1 layer would have had outputs there, ours has none,
-    # so their gradient is zero. Padding the dilated dy with zeros on the bottom
+    # so their gradient is zero. Padding the spread dy with zeros on the bottom
     # and right gives it the shape of a stride-1 output, (Hpad - R + 1, Wpad - S + 1).
-    dy_dilated = insert_zeros2d(dy, stride)
-    unused_rows = (Hpad - R + 1) - dy_dilated.shape[2]
-    unused_cols = (Wpad - S + 1) - dy_dilated.shape[3]
-    dy_dilated = np.pad(dy_dilated, ((0, 0), (0, 0), (0, unused_rows), (0, unused_cols)))
+    dy_spread = insert_zeros2d(dy, stride)
+    unused_rows = (Hpad - R + 1) - dy_spread.shape[2]
+    unused_cols = (Wpad - S + 1) - dy_spread.shape[3]
+    dy_spread = np.pad(dy_spread, ((0, 0), (0, 0), (0, unused_rows), (0, unused_cols)))
 
     dtype = np.result_type(dy, x, w, np.float32)
     dxpad = np.zeros(xpad.shape, dtype=dtype)
@@ -98,8 +101,8 @@ def conv2d_backward_reference(dy, x, w, stride=1, padding=0):
                 # Each input pixel reached every output its window touched, through
                 # the filter entry that connected them: sliding the rotated filter
                 # over the zero-bordered ("full") gradient collects exactly those.
-                dxpad[n, c] += correlate2d(dy_dilated[n, k], rot180(w[k, c]), mode="full")
-                dw[k, c] += correlate2d(xpad[n, c], dy_dilated[n, k], mode="valid")
+                dxpad[n, c] += correlate2d(dy_spread[n, k], rot180(w[k, c]), mode="full")
+                dw[k, c] += correlate2d(xpad[n, c], dy_spread[n, k], mode="valid")
     dx = crop2d(dxpad, padding)
     db = dy.sum(axis=(0, 2, 3), dtype=dtype)
     return np.ascontiguousarray(dx), dw, db

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import as_pair
+
 
 def rot180(w):
     """Rotate by 180 degrees in the last two axes: flip rows and columns.
@@ -38,11 +40,16 @@ def crop2d(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
 def insert_zeros2d(x: np.ndarray, stride: tuple[int, int]) -> np.ndarray:
     """Insert ``sh - 1`` zero rows and ``sw - 1`` zero columns between neighbouring entries.
 
-    ``x`` ``(..., P, Q)`` becomes ``(..., (P-1)*sh + 1, (Q-1)*sw + 1)``. This is how a
+    ``stride`` is an int or an ``(sh, sw)`` pair, each ``>= 1``; ``x`` ``(..., P, Q)`` becomes
+    ``(..., (P-1)*sh + 1, (Q-1)*sw + 1)`` (a new array; ``x`` is not modified). This is how a
     strided layer's output gradient is spread back onto the grid of window positions (zero
-    insertion), and, applied to a kernel with ``(d, d)``, how a dilated kernel is built.
+    insertion, chapter 4), and, applied to a kernel with ``(d, d)``, how a dilated kernel is
+    built (chapter 3): one array operation, two purposes.
     """
-    sh, sw = stride
+    sh, sw = as_pair(stride, "stride", "insert_zeros2d", minimum=1)
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"insert_zeros2d: need an array with at least 2 dimensions; got shape {x.shape}")
     P, Q = x.shape[-2:]
     out = np.zeros(x.shape[:-2] + ((P - 1) * sh + 1, (Q - 1) * sw + 1), dtype=x.dtype)
     out[..., ::sh, ::sw] = x

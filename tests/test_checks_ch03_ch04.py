@@ -67,13 +67,13 @@ def test_learner_backward_passes_and_each_mistake_is_named():
     assert "db is summed on the wrong axes" in diagnoses("conv2d_backward", lambda *a: scatter_backward(*a, db_axes=(2, 3)))
 
 
-def test_unrotated_and_undilated_backward_are_named():
+def test_unrotated_backward_and_missing_zero_insertion_are_named():
     import cnnbook as cb
     from cnnbook.spatial import crop2d, insert_zeros2d
 
-    def full_correlation_backward(dy, x, w, stride, padding, rotate=True, dilate=True):
+    def full_correlation_backward(dy, x, w, stride, padding, rotate=True, insert_zeros=True):
         """dx by the chapter's recipe, written independently of the package's reference."""
-        grid = insert_zeros2d(dy, (stride, stride)) if dilate else dy
+        grid = insert_zeros2d(dy, (stride, stride)) if insert_zeros else dy
         H, W = x.shape[2] + 2 * padding, x.shape[3] + 2 * padding
         R, S = w.shape[2:]
         grid = np.pad(grid, ((0, 0), (0, 0), (0, max(0, H - R + 1 - grid.shape[2])), (0, max(0, W - S + 1 - grid.shape[3]))))
@@ -88,7 +88,7 @@ def test_unrotated_and_undilated_backward_are_named():
 
     assert check("conv2d_backward", full_correlation_backward, verbose=False).passed
     assert "not rotated" in diagnoses("conv2d_backward", lambda *a: full_correlation_backward(*a, rotate=False))
-    assert "stride is not applied" in diagnoses("conv2d_backward", lambda *a: full_correlation_backward(*a, dilate=False))
+    assert "stride is not applied" in diagnoses("conv2d_backward", lambda *a: full_correlation_backward(*a, insert_zeros=False))
 
 
 # --- chapter 4, question 1: one channel, valid, stride 1 -------------------------------------------
@@ -114,9 +114,9 @@ def single_backward(dO, X, F, rotate=True, flip_dO=False, dF_mode="right", dX_mo
     G = np.pad(dO, ((border[0], R - 1 - border[0] if dX_mode == "same" else border[0]),
                     (border[1], S - 1 - border[1] if dX_mode == "same" else border[1])))
     dX = np.zeros((G.shape[0] - R + 1, G.shape[1] - S + 1))
-    for h in range(dX.shape[0]):
-        for w in range(dX.shape[1]):
-            dX[h, w] = np.sum(G[h:h + R, w:w + S] * kernel)
+    for u in range(dX.shape[0]):
+        for v in range(dX.shape[1]):
+            dX[u, v] = np.sum(G[u:u + R, v:v + S] * kernel)
     return (dF, dX) if swap else (dX, dF)
 
 
@@ -148,15 +148,15 @@ def test_learner_single_backward_passes_and_each_mistake_is_named():
     assert "returned in the wrong order" in diagnoses(name, lambda *a: single_backward(*a, swap=True))
 
 
-def test_the_smaller_backward_question_comes_first():
+def test_the_chapter_4_questions_come_in_teaching_order():
     from cnnbook.checks import questions_of_chapter
 
-    assert [q.name for q in questions_of_chapter(4)] == ["conv_single_backward", "dilate", "conv2d_backward"]
+    assert [q.name for q in questions_of_chapter(4)] == [
+        "conv_single_backward", "insert_zeros", "conv2d_backward", "conv_input_sizes", "kernel_gradient_step"]
 
 
-
-def loop_dilate(dy, stride, row_step=None, col_step=None, size=None):
-    """A learner-style dilation, one entry at a time, with switchable mistakes."""
+def loop_insert_zeros(dy, stride, row_step=None, col_step=None, size=None):
+    """A learner-style zero insertion, one entry at a time, with switchable mistakes."""
     row_step, col_step = row_step or stride, col_step or stride
     N, K, P, Q = dy.shape
     rows, cols = size or ((P - 1) * row_step + 1, (Q - 1) * col_step + 1)
@@ -167,10 +167,113 @@ def loop_dilate(dy, stride, row_step=None, col_step=None, size=None):
     return out
 
 
-def test_learner_dilation_passes_and_each_mistake_is_named():
-    assert check("dilate", loop_dilate, verbose=False).passed
+def test_learner_zero_insertion_passes_and_each_mistake_is_named():
+    assert check("insert_zeros", loop_insert_zeros, verbose=False).passed
     assert "zeros after the last entry" in diagnoses(
-        "dilate", lambda dy, s: loop_dilate(dy, s, size=(dy.shape[2] * s, dy.shape[3] * s)))
-    assert "stride zeros between neighbours" in diagnoses("dilate", lambda dy, s: loop_dilate(dy, s + 1))
-    assert "only the rows are dilated" in diagnoses("dilate", lambda dy, s: loop_dilate(dy, s, col_step=1))
-    assert "returned unchanged" in diagnoses("dilate", lambda dy, s: dy + 0.0)
+        "insert_zeros", lambda dy, s: loop_insert_zeros(dy, s, size=(dy.shape[2] * s, dy.shape[3] * s)))
+    assert "stride zeros between neighbours" in diagnoses("insert_zeros", lambda dy, s: loop_insert_zeros(dy, s + 1))
+    assert "between the rows only" in diagnoses("insert_zeros", lambda dy, s: loop_insert_zeros(dy, s, col_step=1))
+    assert "returned unchanged" in diagnoses("insert_zeros", lambda dy, s: dy + 0.0)
+
+
+def test_the_old_question_name_is_gone():
+    from cnnbook.checks import QUESTIONS
+
+    assert "dilate" not in QUESTIONS       # "dilation" means dilated convolution only (chapter 3)
+
+
+# --- chapter 4: the input sizes a transposed convolution must choose between ---------------------
+
+def brute_force_sizes(P, kernel_size, stride, padding, extra=0, only_first=False, pad_factor=2, lead=0):
+    """A learner who tries every H and keeps those with the right output size (switchable mistakes)."""
+    found = []
+    for H in range(1, 200):
+        padded = H + pad_factor * padding
+        if padded >= kernel_size and (padded - kernel_size) // stride + 1 == P + lead:
+            found.append(H)
+    if extra:
+        found.append(found[-1] + 1)
+    return found[:1] if only_first else found
+
+
+def formula_sizes(P, kernel_size, stride, padding):
+    smallest = (P - 1) * stride - 2 * padding + kernel_size
+    return [smallest + extra for extra in range(stride)]
+
+
+def test_learner_input_sizes_pass_and_each_mistake_is_named():
+    name = "conv_input_sizes"
+    assert check(name, brute_force_sizes, verbose=False).passed
+    assert check(name, formula_sizes, verbose=False).passed
+    assert "only the smallest size" in diagnoses(name, lambda *a: brute_force_sizes(*a, only_first=True))
+    assert "one size too many" in diagnoses(name, lambda *a: brute_force_sizes(*a, extra=1))
+    assert "one size too few" in diagnoses(name, lambda *a: formula_sizes(*a)[:-1])
+    assert "padding is ignored" in diagnoses(name, lambda *a: brute_force_sizes(*a, pad_factor=0))
+    assert "padding is counted once" in diagnoses(name, lambda *a: brute_force_sizes(*a, pad_factor=1))
+    assert "only P - 1 strides" in diagnoses(name, lambda *a: brute_force_sizes(*a, lead=1))
+
+
+def test_the_input_sizes_question_agrees_with_conv_output_size():
+    import cnnbook as cb
+    from cnnbook.checks import QUESTIONS
+
+    question = QUESTIONS["conv_input_sizes"]
+    for case in question.cases():
+        P, k, s, p = case.args
+        sizes = question.reference(*case.args)
+        assert len(sizes) == s and all(cb.conv_output_size(H, k, s, p) == P for H in sizes)
+        assert cb.conv_output_size(sizes[-1] + 1, k, s, p) == P + 1
+
+
+# --- chapter 4: one gradient-descent step on a filter ----------------------------------------------
+
+def by_hand_step(w, x, y, lr, sign=-1.0, mean_over="all", factor=1.0, flip=False, in_place=False):
+    """A learner-style step: the residual, dw by explicit loops (a valid correlation of x with dy), the update."""
+    N, C, H, W = x.shape
+    K, _, R, S = w.shape
+    P, Q = H - R + 1, W - S + 1
+    y_hat = np.zeros((N, K, P, Q))
+    for n in range(N):
+        for k in range(K):
+            for i in range(P):
+                for j in range(Q):
+                    y_hat[n, k, i, j] = np.sum(x[n, :, i:i + R, j:j + S] * w[k])
+    M = {"all": y.size, "batch": N, "none": 1}[mean_over]
+    dy = factor * (y_hat - y) / M
+    dw = np.zeros_like(w)
+    for k in range(K):
+        for r in range(R):
+            for s in range(S):
+                dw[k, :, r, s] = np.einsum("nij,ncij->c", dy[:, k], x[:, :, r:r + P, s:s + Q])
+    if flip:
+        dw = dw[:, :, ::-1, ::-1]
+    if in_place:
+        w += sign * lr * dw
+        return w
+    return w + sign * lr * dw
+
+
+def test_learner_gradient_step_passes_and_each_mistake_is_named():
+    name = "kernel_gradient_step"
+    assert check(name, by_hand_step, verbose=False).passed
+    assert "goes uphill" in diagnoses(name, lambda *a: by_hand_step(*a, sign=+1.0))
+    assert "not divided by M" in diagnoses(name, lambda *a: by_hand_step(*a, mean_over="none"))
+    assert "batch size N only" in diagnoses(name, lambda *a: by_hand_step(*a, mean_over="batch"))
+    assert "twice too large" in diagnoses(name, lambda *a: by_hand_step(*a, factor=2.0))
+    assert "rotated by 180" in diagnoses(name, lambda *a: by_hand_step(*a, flip=True))
+    assert "input array was modified" in diagnoses(name, lambda *a: by_hand_step(*a, in_place=True))
+
+
+def test_repeated_gradient_steps_recover_a_sobel_kernel():
+    import cnnbook as cb
+    from cnnbook.checks import QUESTIONS
+    from cnnbook.filters import sobel_x
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 1, 10, 10))
+    y = cb.conv2d(x, sobel_x()[None, None])
+    w = rng.normal(size=(1, 1, 3, 3))
+    step = QUESTIONS["kernel_gradient_step"].reference
+    for _ in range(60):
+        w = step(w, x, y, 0.5)
+    assert np.abs(w[0, 0] - sobel_x()).max() < 1e-6

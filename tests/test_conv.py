@@ -369,3 +369,24 @@ def test_chunks_depend_on_the_shapes_only():
     assert kernels.backward_chunks(32, 32 * 144 * 16, 16) == 2  # its second: 2 chunks of 16 samples, 256 windows each
     assert kernels.backward_chunks(64, 64 * 288 * 1024, 1024) == kernels.CHUNKS
     assert kernels.backward_chunks(0, 100, 100) == kernels.forward_chunks(0, 100) == 1
+
+
+def test_insert_zeros2d_spreads_entries_stride_apart_and_explains_bad_input():
+    from cnnbook.spatial import insert_zeros2d
+
+    dy = np.arange(1.0, 7.0).reshape(1, 1, 2, 3)
+    out = insert_zeros2d(dy, (2, 3))
+    assert out.shape == (1, 1, 3, 7) and np.array_equal(out[..., ::2, ::3], dy) and out.sum() == dy.sum()
+    assert np.array_equal(insert_zeros2d(dy, 2), insert_zeros2d(dy, (2, 2)))      # an int means both axes
+    assert np.array_equal(insert_zeros2d(dy, 1), dy) and insert_zeros2d(dy, 1) is not dy
+    with pytest.raises(ValueError, match="insert_zeros2d: stride must be >= 1"):
+        insert_zeros2d(dy, (0, 1))
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        insert_zeros2d(np.ones(3), 2)
+
+
+def test_backward_reference_names_zero_insertion_not_dilation():
+    import inspect
+
+    source = inspect.getsource(cb.conv2d_backward_reference)
+    assert "zero insertion" in source and "dilat" not in source.lower()

@@ -1,6 +1,6 @@
 """How NaN travels through conv2d_backward: exactly along the products the layer computes.
 
-The readable reference builds dx and dw by correlating with a zero-dilated, zero-padded dy,
+The readable reference builds dx and dw by correlating with a zero-inserted, zero-padded dy,
 so a NaN there also meets the inserted zeros (NaN * 0 = NaN) and spreads to gradients it has
 no connection to. The fast kernels multiply only connected pairs, as PyTorch does. This test
 pins that behaviour down against a scatter loop, which has the same connections as the layer.

@@ -24,11 +24,15 @@ from cnnbook.demos.conv_backward import (
     conv2d_backward_stride_ignored,
     conv_matrix,
     connections,
+    count_multiply_adds,
     draw_dx_step,
     dx_step_demo,
     dx_step_state,
     gradients_by_connections,
+    learn_kernel,
     local_gradient_table,
+    window_second_moment,
+    zero_insertion_multiply_adds,
 )
 
 SOURCE, STRIDED = list(CASES)
@@ -139,7 +143,7 @@ def test_dx_step_state_of_the_source_example():
         dx_step_state(1, "no such case")
 
 
-def test_dx_step_state_of_the_strided_case_dilates_dl_do():
+def test_dx_step_state_of_the_strided_case_inserts_zeros_into_dl_do():
     state = dx_step_state(13, STRIDED)
     assert state.steps == 25 and state.stride == 2
     np.testing.assert_array_equal(state.spread, [[1, 0, -1], [0, 0, 0], [2, 0, 1]])
@@ -164,6 +168,14 @@ def test_draw_dx_step_highlights_the_window_and_the_entry():
     assert caption.startswith("Step 6 of 9: dL/dX[1, 2] = (-1)·4 + 0·3 + 1·2 + 0·1 = -2.")
     assert "rows 1–2, columns 2–3" in caption and "2 of its 4 cells hold a gradient" in caption
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in figure.axes)
+    assert ax_dx.get_xlabel() == "input column v" and ax_dx.get_ylabel() == "input row u"   # the book's (u, v)
+
+
+def test_the_strided_case_says_zeros_inserted_not_dilated():
+    figure = Figure()
+    caption = draw_dx_step(figure, step=1, case=STRIDED)
+    assert figure.axes[1].get_title() == "dL/dO, zeros inserted, bordered with zeros"
+    assert "dilat" not in caption.lower() and "positions the stride skipped" in caption
 
 
 def test_the_widget_follows_the_case_and_the_step():
@@ -181,8 +193,110 @@ def test_the_widget_follows_the_case_and_the_step():
     assert len(demo.figure.axes) == 3
 
 
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", [
+    ((2, 3, 8, 8), (4, 3, 3, 3), 2, 1),
+    ((1, 2, 6, 5), (3, 2, 2, 3), 1, 0),
+    ((3, 1, 9, 7), (2, 1, 3, 2), (3, 2), (1, 0)),
+])
+def test_every_sum_has_k_c_r_s_p_q_terms_per_image(x_shape, w_shape, stride, padding):
+    counts = count_multiply_adds(x_shape, w_shape, stride, padding)
+    N, C, H, W = x_shape
+    K, _, R, S = w_shape
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    P, Q = cb.conv_output_size(H, R, sh, ph), cb.conv_output_size(W, S, sw, pw)
+    expected = N * K * C * R * S * P * Q
+    assert counts.forward == counts.dx == counts.dw == expected
+    assert counts.dx_terms.shape == (H + 2 * ph, W + 2 * pw) and counts.dx_terms.sum() * N * C == expected
+
+
+def test_dx_terms_follow_the_windows():
+    terms = count_multiply_adds((1, 1, 3, 3), (1, 1, 2, 2)).dx_terms
+    np.testing.assert_array_equal(terms, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])   # "outputs each X entry feeds"
+    strided = count_multiply_adds((1, 1, 8, 8), (1, 1, 3, 3), stride=2, padding=1).dx_terms
+    assert strided[-1].sum() == 0 and strided[:, -1].sum() == 0               # padded row 9: in no window
+
+
+def test_zero_insertion_spends_about_stride_squared_times_more():
+    x_shape, w_shape = (2, 3, 16, 16), (4, 3, 3, 3)
+    needed = count_multiply_adds(x_shape, w_shape, stride=2, padding=1).dw
+    spent = zero_insertion_multiply_adds(x_shape, w_shape, stride=2, padding=1)
+    assert spent["dw"] == 4 * needed                                          # (16 x 16 grid) / (8 x 8 outputs)
+    assert spent["dx"] == 2 * 3 * 4 * 18 * 18 * 9
+    at_stride_1 = zero_insertion_multiply_adds(x_shape, w_shape, stride=1, padding=0)
+    assert at_stride_1["dw"] == count_multiply_adds(x_shape, w_shape).dw
+
+
+def test_learn_kernel_recovers_a_filter_and_leaves_its_inputs_alone(rng):
+    from cnnbook.filters import sobel_x
+
+    x = rng.normal(size=(3, 1, 10, 10))
+    y = cb.conv2d(x, sobel_x()[None, None])
+    w0 = rng.normal(size=(1, 1, 3, 3))
+    copies = [a.copy() for a in (x, y, w0)]
+    w, losses = learn_kernel(x, y, w0, lr=0.5, steps=50)
+    assert losses.shape == (51,) and np.all(np.diff(losses) < 0)
+    assert np.abs(w[0, 0] - sobel_x()).max() < 1e-8
+    assert all(np.array_equal(a, b) for a, b in zip((x, y, w0), copies))
+    # losses[0] is the loss of w0
+    assert np.isclose(losses[0], 0.5 * np.mean((cb.conv2d(x, w0) - y) ** 2))
+    w_none, l_none = learn_kernel(x, y, w0, lr=0.5, steps=0)
+    assert np.array_equal(w_none, w0) and l_none.shape == (1,)
+
+
+def test_learn_kernel_one_step_is_minus_lr_times_the_numerical_gradient(rng):
+    x, w0 = rng.normal(size=(2, 2, 6, 5)), rng.normal(size=(3, 2, 3, 2))
+    y = rng.normal(size=cb.conv2d(x, w0).shape)
+    w1, _ = learn_kernel(x, y, w0, lr=0.1, steps=1)
+    loss = lambda w: 0.5 * np.mean((cb.conv2d(x, w) - y) ** 2)    # noqa: E731
+    numeric = cb.numerical_gradient(lambda w: np.array(loss(w)), w0)
+    assert cb.rel_error((w0 - w1) / 0.1, numeric) < 1e-7
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lr": 0.0}, "lr must be a positive"), ({"lr": np.inf}, "lr must be a positive"),
+    ({"steps": -1}, "steps must be an int"), ({"steps": 2.5}, "steps must be an int"),
+    ({"y": np.zeros((1, 1, 4, 4))}, "y must have the shape of conv2d"),
+    ({"w0": np.ones((1, 3, 3))}, r"w0 must be 4-D"),
+])
+def test_learn_kernel_explains_bad_arguments(changes, message):
+    args = {"x": np.ones((1, 1, 5, 5)), "y": np.zeros((1, 1, 3, 3)), "w0": np.ones((1, 1, 3, 3)), "lr": 0.1, "steps": 1}
+    with pytest.raises(ValueError, match=message):
+        learn_kernel(**{**args, **changes})
+
+
+def test_window_second_moment_is_the_hessian_of_the_loss(rng):
+    x = rng.normal(size=(2, 2, 6, 7))
+    A = window_second_moment(x, (2, 3))
+    assert A.shape == (12, 12) and np.allclose(A, A.T)
+    w_star, e = rng.normal(size=(1, 2, 2, 3)), rng.normal(size=(1, 2, 2, 3))
+    y = cb.conv2d(x, w_star)
+    _, losses = learn_kernel(x, y, w_star + e, lr=0.1, steps=0)
+    assert np.isclose(losses[0], 0.5 * e.ravel() @ A @ e.ravel())
+    # white noise of unit variance: A is close to the identity
+    noise = rng.normal(size=(8, 1, 20, 20))
+    assert np.abs(window_second_moment(noise, 3) - np.eye(9)).max() < 0.2
+
+
 def test_module_has_no_public_name_without_a_docstring():
     for name in dir(demo_module):
         obj = getattr(demo_module, name)
         if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", "") == demo_module.__name__:
             assert obj.__doc__, name
+
+
+def test_training_skips_the_first_layers_input_gradient(rng):
+    """Chapter 4 says so: ``cb.fit`` runs ``model.backward(dlogits, input_grad=False)``."""
+    seen = []
+
+    class Spy(cb.layers.Conv2d):
+        def backward(self, dy, input_grad=True):
+            seen.append(input_grad)
+            return super().backward(dy, input_grad)
+
+    first = Spy(1, 2, 3, rng=rng, dtype=np.float64)
+    model = cb.layers.Sequential(first, cb.layers.ReLU(), cb.layers.Flatten(),
+                                 cb.layers.Linear(2 * 4 * 4, 3, rng=rng, dtype=np.float64))
+    x, y = rng.normal(size=(6, 1, 6, 6)), np.array([0, 1, 2, 0, 1, 2])
+    cb.fit(model, cb.optim.SGD(model.parameters(), lr=0.1), x, y, epochs=1, batch_size=3, rng=rng, progress=False)
+    assert seen == [False, False]
