@@ -64,6 +64,57 @@ def test_the_glossary_has_every_key_term_once_with_a_chapter():
     assert not missing, f"the glossary lacks {missing}"
 
 
+#: Lower-case math functions; written capitalised at the start of a cell they read as other symbols ("Tanh z").
+MATH_FUNCTIONS = {"ceil", "exp", "floor", "log", "max", "min", "relu", "sigmoid", "sign", "softmax", "tanh"}
+
+
+def capitalised_symbol_at_start(text: str) -> str | None:
+    """The leading token of ``text`` when it is a math symbol a capitaliser mangled ("Σ(z)", "Z for", "Max(z")."""
+    token = re.match(r"[^\W\d_]+", text)
+    if token is None:
+        return None
+    word = token.group()
+    single_capital = len(word) == 1 and word.isupper() and word != "A"      # "A map ..." is an article
+    capitalised_function = word.lower() in MATH_FUNCTIONS and word != word.lower()
+    return word if single_capital or capitalised_function else None
+
+
+@pytest.mark.parametrize("text, symbol", [("Σ(z) = 1/(1 + e^{-z})", "Σ"), ("Z for z > 0", "Z"), ("Tanh z = …", "Tanh"),
+                                          ("Max(z, 0)", "Max"), ("Floor((H + 2p - R)/s)", "Floor"),
+                                          ("A map φ is …", None), ("The function σ(z)", None), ("`rot180`", None)])
+def test_the_capitalised_symbol_detector(text, symbol):
+    assert capitalised_symbol_at_start(text) == symbol
+
+
+def test_no_glossary_cell_starts_with_a_capitalised_math_symbol():
+    mangled = [(row[0], symbol) for row in glossary_rows() for cell in row[1:3]
+               if (symbol := capitalised_symbol_at_start(cell))]
+    assert not mangled, f"glossary cells that start with a capitalised symbol (write σ, not Σ): {mangled}"
+
+
+def term_variants(english: str, chinese: str) -> list[str]:
+    """The ways a glossary term may appear in its chapter: "multiply-add (MAC)" gives "multiply-add" and "mac"."""
+    english = english.strip('"“”').lower()
+    words = [english, re.sub(r"\s*\(.*?\)", "", english), *re.findall(r"\((.*?)\)", english)]
+    words += [part for word in words for part in word.split(" / ")]
+    return words + [name for name in re.split(r"[（）、，/\s]+", chinese) if name]
+
+
+def test_each_glossary_term_occurs_in_the_chapter_it_names():
+    absent = []
+    for english, chinese, _, chapter in glossary_rows():
+        target = LINK.search(chapter).group(1)
+        text = markdown(CHAPTERS / target).lower()
+        if not any(variant in text for variant in term_variants(english, chinese)):
+            absent.append(f"{english} ({target})")
+    assert not absent, f"glossary terms their chapter never mentions, in English or Chinese: {absent}"
+
+
+def test_the_glossary_is_sorted_alphabetically():
+    terms = [row[0].strip('"“”').lower() for row in glossary_rows()]
+    assert terms == sorted(terms)
+
+
 def test_every_chapter_installs_cnnbook_first_on_colab_and_nowhere_else():
     import tomllib
 
