@@ -67,6 +67,11 @@ def test_a_kernel_smaller_than_its_stride_leaves_unconnected_pixels_in_the_span(
     demo.controls["depth"].value = 3  # a 3x3 layer on top keeps the gaps: 5 of 9 connected
     assert "<b>9 pixels</b>" in demo.caption.value and "Only <b>5</b> of them" in demo.caption.value
 
+    demo.controls["kernel_3"].value = 1  # a 1x1 top layer with stride 2: its stride skips nothing below the unit
+    demo.controls["stride_3"].value = 2
+    assert "<b>5 pixels</b>" in demo.caption.value and "Only <b>3</b> of them" in demo.caption.value
+    assert "(layer 1)" in demo.caption.value and "layers 1, 3" not in demo.caption.value
+
 
 def test_field_layout_cone_is_consistent():
     info = field_layout([(3, 2), (3, 2), (2, 1)], unit=1)

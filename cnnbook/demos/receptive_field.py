@@ -143,7 +143,8 @@ def draw_receptive_field(figure, depth=3, unit=2, kernel_1=3, stride_1=1, kernel
     kernels = ", ".join(str(k) for k, _ in layers)
     strides = ", ".join(str(s) for _, s in layers)
     if holes:
-        small = [f"{l}" for l, (k, s) in enumerate(layers, start=1) if k < s]
+        # only layers below the top can skip pixels: the top layer's stride only spaces the top units apart
+        small = [f"{l}" for l, (k, s) in enumerate(layers[:-1], start=1) if k < s]
         connection = (f"Only <b>{len(pixels)}</b> of them are connected to it: a kernel smaller than its stride "
                       f"(layer{'s' if len(small) > 1 else ''} {', '.join(small)}) skips pixels, and the "
                       f"{len(holes)} skipped ones cannot affect the unit. ")
