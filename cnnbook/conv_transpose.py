@@ -38,8 +38,9 @@ def conv_input_sizes(n_out: int, kernel_size: int, stride: int = 1, padding: int
 
     ``floor((n + 2*padding - kernel_size) / stride) + 1 == n_out`` holds exactly for
     ``(n_out - 1)*stride - 2*padding + kernel_size <= n <= that + stride - 1``: ``stride`` lengths
-    (fewer when the smallest ones are below 1 or the kernel would not fit the padded input).
-    Returned in increasing order; an empty list when no length works.
+    (fewer when the smallest ones are below 1; every one of them fits the kernel, since
+    ``n + 2*padding - kernel_size >= (n_out - 1)*stride >= 0``). Returned in increasing order; an
+    empty list when no length works.
 
     >>> conv_input_sizes(4, kernel_size=3, stride=2, padding=1)
     [7, 8]
@@ -50,7 +51,7 @@ def conv_input_sizes(n_out: int, kernel_size: int, stride: int = 1, padding: int
         raise ValueError(f"{func}: need n_out >= 1, kernel_size >= 1, stride >= 1, padding >= 0; got "
                          f"n_out={n_out}, kernel_size={kernel_size}, stride={stride}, padding={padding}")
     smallest = (n_out - 1) * stride - 2 * padding + kernel_size
-    return [n for n in range(smallest, smallest + stride) if n >= 1 and n + 2 * padding >= kernel_size]
+    return [n for n in range(smallest, smallest + stride) if n >= 1]
 
 
 def conv_transpose_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0,

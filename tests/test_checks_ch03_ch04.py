@@ -72,19 +72,21 @@ def test_unrotated_backward_and_missing_zero_insertion_are_named():
     from cnnbook.spatial import crop2d, insert_zeros2d
 
     def full_correlation_backward(dy, x, w, stride, padding, rotate=True, insert_zeros=True):
-        """dx by the chapter's recipe, written independently of the package's reference."""
+        """(dx, dw, db) by the chapter's recipe, written independently of the package's backward pass."""
         grid = insert_zeros2d(dy, (stride, stride)) if insert_zeros else dy
         H, W = x.shape[2] + 2 * padding, x.shape[3] + 2 * padding
         R, S = w.shape[2:]
         grid = np.pad(grid, ((0, 0), (0, 0), (0, max(0, H - R + 1 - grid.shape[2])), (0, max(0, W - S + 1 - grid.shape[3]))))
         filters = w[:, :, ::-1, ::-1] if rotate else w
         dxp = np.zeros((x.shape[0], x.shape[1], grid.shape[2] + R - 1, grid.shape[3] + S - 1))
+        xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        dw = np.zeros(w.shape)
         for n in range(x.shape[0]):
             for k in range(w.shape[0]):
                 for c in range(x.shape[1]):
                     dxp[n, c] += cb.correlate2d(grid[n, k], filters[k, c], mode="full")
-        _, dw, db = cb.conv2d_backward_reference(dy, x, w, stride, padding)
-        return crop2d(dxp, (padding, padding)), dw, db
+                    dw[k, c] += cb.correlate2d(xp[n, c], grid[n, k], mode="valid")
+        return crop2d(dxp, (padding, padding)), dw, dy.sum(axis=(0, 2, 3))
 
     assert check("conv2d_backward", full_correlation_backward, verbose=False).passed
     assert "not rotated" in diagnoses("conv2d_backward", lambda *a: full_correlation_backward(*a, rotate=False))
