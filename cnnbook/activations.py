@@ -13,7 +13,7 @@ several times slower than arithmetic on a comparison.
 float32 and float64 keep their dtype; int and bool are promoted to float64.
 
 Beyond the four classic functions: GELU (Hendrycks and Gimpel, 2016), SiLU
-(Elfwing et al., 2018; "Swish" with beta = 1 in Ramachandran et al., 2017) and
+(named in the same paper; Elfwing et al., 2018; "Swish" with beta = 1 in Ramachandran et al., 2017) and
 PReLU (He et al., 2015), whose negative slope is a learned ``weight``. Their
 names and arguments follow ``torch.nn.functional``.
 
@@ -159,7 +159,8 @@ def gelu_backward(dy, x, approximate: str = "none") -> np.ndarray:
 def silu(x) -> np.ndarray:
     """Sigmoid-weighted linear unit ``x * sigmoid(x)`` (SiLU; Swish with beta = 1).
 
-    Elfwing, Uchibe and Doya (2018) named it SiLU; Ramachandran, Zoph and Le (2017) found
+    Hendrycks and Gimpel (2016) named it SiLU; Elfwing, Uchibe and Doya (2018) called it the sigmoid-weighted
+    linear unit; Ramachandran, Zoph and Le (2017) found
     ``x * sigmoid(beta x)`` by search and called it Swish. ``x`` any shape; same shape and dtype out.
     Its minimum is about -0.278, at ``x`` about -1.278.
     """

@@ -367,6 +367,9 @@ def prelu_layer(dy, z, weight, mistake=""):
     elif mistake == "output":
         a = np.where(negative, w * z, z)
         dweight = np.sum(np.where(negative, a * dy, 0), axis=others)
+    elif mistake == "min of the output":
+        a = np.where(negative, w * z, z)
+        dweight = np.sum(dy * np.minimum(a, 0), axis=others)
     elif mistake == "slope on the positive side":
         dz = np.where(negative, dy, w * dy)
     elif mistake == "relu":
@@ -395,6 +398,8 @@ def test_prelu_backward_passes_and_its_mistakes_are_named():
     assert "counts the positive inputs" in diagnoses(name, planted("positive side counted"))
     assert "dweight does not use dy" in diagnoses(name, planted("no dy"))
     assert "from the output a = prelu(z)" in diagnoses(name, planted("output"))
+    assert "extra factor weight" in diagnoses(name, planted("output"))
+    assert "sum of dy * min(a, 0) with the output" in diagnoses(name, planted("min of the output"))
     assert "applied to the positive side of dz" in diagnoses(name, planted("slope on the positive side"))
     assert "that is ReLU's backward" in diagnoses(name, planted("relu"))
     assert "z > 0, not z >= 0" in diagnoses(name, planted("kink"))

@@ -40,7 +40,7 @@ def test_elu_does_not_overflow_or_modify_its_input():
 
 
 def test_deep_stack_backward_matches_finite_differences():
-    # dL/d(input) by finite differences equals the stack's dz at layer 1 pushed through W1.
+    # dL/d(input) by finite differences equals the stack's dz at layer 1 pushed through w1.
     depth, width, batch = 3, 5, 4
     result = demo.deep_stack("tanh", depth, width=width, batch=batch, seed=3)
     rng = np.random.default_rng(3)

@@ -11,6 +11,7 @@ import numpy as np
 from ..activations import (
     leaky_relu,
     leaky_relu_backward,
+    prelu,
     prelu_backward,
     relu_backward,
     sigmoid,
@@ -407,9 +408,13 @@ register(Question(
         Mistake("dweight does not use dy: the chain rule multiplies da/dweight = min(z, 0) by the upstream "
                 "gradient dy before summing", lambda dy, z, weight: (
                     _prelu_dz(dy, z, weight), np.sum(np.minimum(z, 0), axis=_channel_axes(z)).astype(dy.dtype))),
-        Mistake("dweight was computed from the output a = prelu(z) instead of the input z: min(a, 0) is weight "
-                "times min(z, 0)", lambda dy, z, weight: (
-                    _prelu_dz(dy, z, weight), weight * _prelu_dweight(dy, z, weight))),
+        Mistake("dweight was computed from the output a = prelu(z) instead of the input z: where z <= 0, a is "
+                "weight * z, so the sum picks up an extra factor weight; da/dweight is z there, not a",
+                lambda dy, z, weight: (_prelu_dz(dy, z, weight), weight * _prelu_dweight(dy, z, weight))),
+        Mistake("dweight was computed as the sum of dy * min(a, 0) with the output a = prelu(z) instead of the input "
+                "z: min(a, 0) is weight * min(z, 0) for a positive weight and 0 for a negative one; use min(z, 0)",
+                lambda dy, z, weight: (_prelu_dz(dy, z, weight), np.sum(
+                    dy * np.minimum(prelu(z, weight), 0), axis=_channel_axes(z)).astype(dy.dtype))),
         Mistake("the slope was applied to the positive side of dz: dz = dy where z > 0 and weight * dy where z <= 0",
                 lambda dy, z, weight: (np.where(z > 0, _per_channel(weight, z) * dy, dy),
                                        _prelu_dweight(dy, z, weight))),

@@ -125,7 +125,7 @@ class StackResult:
 
     Lists are indexed by layer, ``0`` being the layer next to the input: ``z[l]`` and ``a[l]``
     ``(N, n)`` are layer ``l+1``'s pre-activation and activation, ``dz[l]`` ``(N, n)`` is
-    ``dL/dz`` at that layer, ``dw_rms[l]`` the RMS of ``dL/dW`` of its weight ``(n, n)``.
+    ``dL/dz`` at that layer, ``dw_rms[l]`` the RMS of ``dL/dw`` of its weight ``(n, n)``.
     """
 
     activation: str
@@ -285,7 +285,7 @@ def dead_fraction(z) -> float:
 @_one_blas_thread
 def dead_fraction_after_shift(shifts, n_in: int = 64, n_units: int = 512, batch: int = 1000,
                               seed: int = 0) -> np.ndarray:
-    """Dead-unit fraction of one He-initialised layer ``z = x @ W + b`` after every bias is set to ``-shift``.
+    """Dead-unit fraction of one He-initialised layer ``z = x @ w + b`` after every bias is set to ``-shift``.
 
     ``x`` ``(batch, n_in)`` is standard normal, so each unit's ``z`` is roughly normal with standard
     deviation ``|w_j|`` (about ``sqrt(2)``) and mean ``-shift``. Returns one fraction per shift.
@@ -304,7 +304,7 @@ class TrainingRun:
     ``loss`` and ``silent`` ``(steps + 1,)``: per step, the loss and the fraction of hidden units whose
     pre-activation is ``<= 0`` on every training example (dead, for a ReLU). ``silent_at_start``
     ``(n_hidden,)`` marks the units silent before training; ``param_change`` ``(n_hidden,)`` is how far
-    each unit's incoming parameters (its column of ``W1`` and its bias) moved during training.
+    each unit's incoming parameters (its column of ``w1`` and its bias) moved during training.
     """
 
     activation: str
@@ -320,8 +320,8 @@ def train_after_shift(activation: str, shift: float = 6.0, steps: int = 1000, lr
     """Fit a one-hidden-layer net after its hidden biases were pushed down by ``shift``.
 
     Data: ``x`` ``(batch, n_in)`` standard normal, target ``y = sin(2 x @ u)`` ``(batch, 1)``.
-    Net: ``h = f(x @ W1 + b1)``, ``yhat = h @ w2 + b2``, loss the mean squared error / 2,
-    trained by full-batch gradient descent. ``W1`` is He-initialised and ``b1 = -shift``, as if one
+    Net: ``h = f(x @ w1 + b1)``, ``yhat = h @ w2 + b2``, loss the mean squared error / 2,
+    trained by full-batch gradient descent. ``w1`` is He-initialised and ``b1 = -shift``, as if one
     oversized update had knocked every bias far negative. The same seed gives the same data and
     starting weights for every activation.
     """
