@@ -271,7 +271,7 @@ def test_draw_labels_every_panel_and_says_why():
     assert all(ax.get_title() and ax.get_xlabel() and ax.get_ylabel() for ax in figure.axes)
     assert figure.axes[0].get_title() == "input shifted 2 px → (T x)"
     assert figure.axes[2].get_title() == "φ(x) shifted 2 px → (T′φ(x))"
-    assert "Shift +2 px (right), zeros padding, stride 1" in caption
+    assert "Shift +2 px (right), zero padding, stride 1" in caption
     assert "columns [0, 1, 2, 11]: [0] at the left edge; [1, 2] next to the seam between columns 1 and 2" in caption
     assert "[11] at the right edge" in caption and "elsewhere the difference is 0." in caption
     left = draw_equivariance(Figure(), -2, "zeros", 1)
@@ -295,7 +295,7 @@ def test_changing_the_controls_redraws_with_the_new_setting():
     assert "Shift +3 px (right)" in demo.caption.value and "Exactly equivariant" in demo.caption.value
 
     demo.controls["padding"].value = "zeros"
-    assert "zeros padding" in demo.caption.value and "Exactly" not in demo.caption.value
+    assert "zero padding" in demo.caption.value and "Exactly" not in demo.caption.value
     assert "elsewhere the difference is 0." in demo.caption.value
 
     demo.controls["padding"].value = "circular"

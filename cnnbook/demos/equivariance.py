@@ -417,7 +417,8 @@ def draw_equivariance(figure, shift: int, padding: str, stride: int) -> str:
 
     H, W = state.phi_gx.shape
     direction = "right" if shift > 0 else "left" if shift < 0 else "no shift"
-    caption = (f"Shift {shift:+d} px ({direction}), {padding} padding, stride {stride} ({H}×{W} feature map): "
+    padding_name = "zero" if padding == "zeros" else padding
+    caption = (f"Shift {shift:+d} px ({direction}), {padding_name} padding, stride {stride} ({H}×{W} feature map): "
                f"max |φ(T x) − T′φ(x)| = {state.max_error:.3g}. ")
     if stride > 1 and shift % stride:
         caption += (f"A {shift}-pixel shift of the input is a {state.output_shift:g}-pixel shift of the output. No "
