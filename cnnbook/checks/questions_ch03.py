@@ -178,7 +178,8 @@ register(Question(
     cases=_conv_cases,
     mistakes=(
         Mistake("the filter is flipped: deep-learning 'convolution' is a cross-correlation, "
-                "x[i*s + r, j*s + c] * w[r, c] with the filter as it is", _conv_as_convolution),
+                "xpad[n, c, i*stride + r, j*stride + s] * w[k, c, r, s] with the filter as it is",
+                _conv_as_convolution),
         Mistake("the bias b[k] is not added to every output of filter k", _conv_without_bias),
         Mistake("the padding is ignored: pad x with zeros first (np.pad on the last two axes)", _conv_without_padding),
         Mistake("the stride is ignored: window (i, j) starts at row i*stride, column j*stride",
