@@ -9,7 +9,7 @@ import pytest
 
 from cnnbook.checks import QUESTIONS, Case, Mistake, Question, check, questions_of_chapter
 from cnnbook.checks.calling import Unsupported, call_safely, decode, encode
-from cnnbook.checks.framework import evaluate
+from cnnbook.checks.framework import DELEGATION, evaluate
 
 SQUARE = Question(
     name="square", function="square", chapter=0, reference=lambda x: x * x,
@@ -115,3 +115,12 @@ def test_every_question_reports_a_stub_as_not_implemented(name):
     report = check(name, stub, verbose=False)
     assert report.not_implemented and not report.passed
     assert str(report) == f"{name}: not implemented yet (the function still raises NotImplementedError)"
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_handing_in_the_checkers_own_answer_is_reported_as_delegation(name):
+    question = QUESTIONS[name]
+    report = check(name, question.reference, verbose=False)
+    assert not report.passed and report.fraction == 0
+    assert report.results[0].problem.startswith("called ")
+    assert report.diagnoses() == [DELEGATION]

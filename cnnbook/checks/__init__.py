@@ -12,6 +12,7 @@ import pkgutil
 
 from .calling import call_safely
 from .framework import Case, Mistake, Question, Report, evaluate
+from .policy import code_refs, forbidden_table
 
 QUESTIONS: dict[str, Question] = {}
 
@@ -38,7 +39,8 @@ def check(name: str, function, verbose: bool = True) -> Report:
         raise TypeError(f"check: the second argument must be your function; got {type(function).__name__}")
     question = QUESTIONS[name]
     cases = question.cases()
-    report = evaluate(question, cases, [call_safely(function, case.args, case.kwargs) for case in cases])
+    forbidden = forbidden_table(code_refs(question))
+    report = evaluate(question, cases, [call_safely(function, case.args, case.kwargs, forbidden) for case in cases])
     if verbose:
         print(report)
     return report

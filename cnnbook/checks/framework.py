@@ -57,6 +57,13 @@ class Question:
         points: what the question is worth in grading.
         rtol, atol: the tolerance of the numerical comparison.
         output_names: names of the parts of a tuple result, e.g. ``("dx", "dw", "db")``.
+        forbidden: dotted names of package functions the answer may not call, beyond those the policy
+            derives from the reference (:mod:`cnnbook.checks.policy`).
+        given_cell: the id of the exercise's cell that defines a given wrapper (such as ``lenet_accuracy``)
+            the learner must not change; the grader runs that cell again, from the exercise, after the
+            notebook, so a rewritten copy counts for nothing.
+        hidden_cases: how many hidden cases the grader adds (variations of the visible ones that the
+            learner never sees); 0 for a question whose one case trains a whole network.
     """
 
     name: str
@@ -69,6 +76,9 @@ class Question:
     rtol: float = 1e-6
     atol: float = 1e-8
     output_names: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    given_cell: str = ""
+    hidden_cases: int = 6
 
 
 @dataclass
@@ -130,18 +140,45 @@ def _argument_names(question: Question, keys: tuple) -> str:
 
 # --- comparing with the reference ----------------------------------------------------------------
 
-def evaluate(question: Question, cases: list[Case], outcomes: list[Outcome]) -> Report:
-    """Compare the learner's outcomes on ``cases`` (one each, in order) with the reference; diagnose failures."""
-    if any(outcome.not_implemented for outcome in outcomes):
+def evaluate(question: Question, cases: list[Case], outcomes: list[Outcome], expected: list | None = None) -> Report:
+    """Compare the learner's outcomes on ``cases`` (one each, in order) with the reference; diagnose failures.
+
+    ``expected`` may give the reference's answers, one per case, when they are already known.
+    """
+    if outcomes and all(outcome.not_implemented and not outcome.delegated for outcome in outcomes):
         return Report(question.name, [CaseResult(c.name, NOT_IMPLEMENTED) for c in cases], not_implemented=True)
-    return Report(question.name, [_judge(question, case, outcome) for case, outcome in zip(cases, outcomes)])
+    answers = expected if expected is not None else [None] * len(cases)
+    return Report(question.name, [_judge_safely(question, case, outcome, answer)
+                                  for case, outcome, answer in zip(cases, outcomes, answers)])
 
 
-def _judge(question: Question, case: Case, outcome: Outcome) -> CaseResult:
+def reference_answer(question: Question, case: Case):
+    """What the reference returns for ``case`` (on private copies of its arguments)."""
+    return question.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+
+
+DELEGATION = ("this question asks you to write the function yourself: the answer may not call the package's own "
+              "version of it (the functions each question rules out: cnnbook.checks.policy)")
+
+
+def _judge_safely(question: Question, case: Case, outcome: Outcome, expected=None) -> CaseResult:
+    try:
+        return _judge(question, case, outcome, expected)
+    except Exception as error:  # noqa: BLE001 (a result that breaks the comparison is a wrong result, not a crash)
+        return CaseResult(case.name, f"the result could not be compared with the answer ({type(error).__name__}: "
+                                     f"{str(error)[:200]})")
+
+
+def _judge(question: Question, case: Case, outcome: Outcome, expected=None) -> CaseResult:
     """What is wrong with one outcome (nothing, if it is right) and, when known, why."""
+    if outcome.delegated:
+        return CaseResult(case.name, f"called {', '.join(outcome.delegated)}", DELEGATION)
+    if outcome.not_implemented:
+        return CaseResult(case.name, "raised NotImplementedError: not implemented for this case")
     if outcome.error:
         return CaseResult(case.name, f"raised {outcome.error}")
-    expected = question.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+    if expected is None:
+        expected = reference_answer(question, case)
     problem = compare(outcome.returned, expected, question)
     if problem is None and outcome.mutated:
         return CaseResult(case.name, f"modified its input ({_argument_names(question, outcome.mutated)})",

@@ -77,6 +77,7 @@ register(Question(
     name="sigmoid_backward",
     function="sigmoid_backward",
     chapter=1,
+    forbidden=("cnnbook.activations.sigmoid_backward",),
     reference=lambda x, upstream: _sigmoid(x) * (1.0 - _sigmoid(x)) * upstream,
     cases=_sigmoid_cases,
     atol=1e-12,

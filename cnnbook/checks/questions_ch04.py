@@ -75,6 +75,7 @@ register(Question(
     name="conv_single_backward",
     function="conv_single_backward",
     chapter=4,
+    forbidden=("cnnbook.signal.correlate2d", "cnnbook.signal.convolve2d", "cnnbook.conv.conv2d_backward"),
     reference=_single_reference,
     cases=_single_cases,
     output_names=("dX", "dF"),

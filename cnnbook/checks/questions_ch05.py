@@ -253,6 +253,7 @@ register(Question(
     name="avg_pool2d_backward",
     function="avg_pool2d_backward",
     chapter=5,
+    forbidden=("cnnbook.pool.avg_pool2d_backward",),
     reference=_avg_backward_reference,
     cases=_backward_cases(52, avg_pool2d_reference),
     mistakes=(
@@ -286,6 +287,7 @@ register(Question(
     name="max_pool2d_backward",
     function="max_pool2d_backward",
     chapter=5,
+    forbidden=("cnnbook.pool.max_pool2d_backward",),
     reference=_max_backward_reference,
     cases=_backward_cases(53, max_pool2d_reference, _TIE_CASES),
     points=2.0,
@@ -350,6 +352,7 @@ register(Question(
     name="global_avg_pool2d",
     function="global_avg_pool2d",
     chapter=5,
+    forbidden=("cnnbook.pool.avg_pool2d",),
     reference=_global_avg_pool2d_reference,
     cases=_global_forward_cases,
     mistakes=(
@@ -381,6 +384,7 @@ register(Question(
     name="global_avg_pool2d_backward",
     function="global_avg_pool2d_backward",
     chapter=5,
+    forbidden=("cnnbook.pool.avg_pool2d_backward",),
     reference=_global_avg_pool2d_backward_reference,
     cases=_global_backward_cases,
     mistakes=(

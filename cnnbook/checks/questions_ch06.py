@@ -321,6 +321,7 @@ register(Question(
     name="silu_backward",
     function="silu_backward",
     chapter=6,
+    forbidden=("cnnbook.activations.silu_backward",),
     reference=_silu_reference,
     cases=_silu_cases,
     atol=1e-6,  # float32: other correct formulas differ by a few ulps
@@ -391,6 +392,7 @@ register(Question(
     name="prelu_backward",
     function="prelu_backward",
     chapter=6,
+    forbidden=("cnnbook.activations.prelu_backward",),
     reference=_prelu_reference,
     cases=_prelu_cases,
     output_names=("dz", "dweight"),
