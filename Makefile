@@ -8,6 +8,8 @@ PY     := $(VENV)/bin/python
 MIN_PYTHON := 3.10
 # Re-install whenever the list of dependencies changes.
 STAMP  := $(VENV)/.cnnbook-installed
+# Notebooks graded at a time by `make grade`.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # Extra options for `cnnbook lab`, e.g. make lab LAB_ARGS="--no-browser --port 9000"
 LAB_ARGS ?=
 
@@ -55,7 +57,7 @@ exercises: venv
 
 grade: venv
 	@test -n "$(DIR)" || { echo "usage: make grade DIR=path/to/submissions" >&2; exit 2; }
-	$(PY) -m cnnbook grade "$(DIR)" --csv grades.csv --json grades.json
+	$(PY) -m cnnbook grade "$(DIR)" --jobs $(JOBS) --json grades.json --csv grades.csv --roster roster.csv --feedback feedback
 
 clean:
 	rm -rf $(VENV) _build .pytest_cache

@@ -20,25 +20,33 @@ def build_parser() -> argparse.ArgumentParser:
     exercises.add_argument("--root", default=".", help="the book's folder (default: the current directory)")
     exercises.add_argument("--check", action="store_true", help="only report exercises that are out of date")
 
-    grade = commands.add_parser("grade", help="grade submitted exercise notebooks")
-    grade.add_argument("paths", nargs="+", metavar="PATH", help="notebooks, or folders of notebooks")
-    grade.add_argument("--json", type=Path, metavar="FILE", help="also write the grades as JSON")
-    grade.add_argument("--csv", type=Path, metavar="FILE", help="also write the grades as CSV")
-    grade.add_argument("--timeout", type=float, default=60, metavar="SECONDS", help="time limit per cell (default 60)")
-    grade.add_argument("--total-timeout", type=float, default=600, metavar="SECONDS",
-                       help="time limit per notebook (default 600)")
+    from .grading.command import add_arguments
+
+    add_arguments(commands.add_parser("grade", help="grade submitted exercise notebooks"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from_command_line = argv is None
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["grade"]:
+        from .grading.command import arguments_from, hide_paths_from_command_line
+
+        if "--arguments-from" in argv:
+            argv = arguments_from(Path(argv[argv.index("--arguments-from") + 1]))
+        elif from_command_line:
+            hide_paths_from_command_line(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "lab":
         from .lab import run_lab
 
         return run_lab(args.root, args.port, open_browser=not args.no_browser)
     if args.command == "exercises":
         return _exercises(Path(args.root), args.check)
-    return _grade(args)
+    from .grading.command import run
+
+    return run(args, parser)
 
 
 def _exercises(root: Path, check_only: bool) -> int:
@@ -54,26 +62,4 @@ def _exercises(root: Path, check_only: bool) -> int:
         return 1 if problems else 0
     for path in generate(solutions, exercises):
         print(f"wrote {path}")
-    return 0
-
-
-def _grade(args) -> int:
-    from .grading import format_table, grade_paths, write_csv, write_json
-
-    if args.timeout <= 0 or args.total_timeout <= 0:
-        print("cnnbook grade: --timeout and --total-timeout must be positive", file=sys.stderr)
-        return 2
-    try:
-        grades = grade_paths(args.paths, args.timeout, args.total_timeout)
-    except FileNotFoundError as error:
-        print(error, file=sys.stderr)
-        return 2
-    if not grades:
-        print("cnnbook grade: no notebooks found in " + " ".join(args.paths), file=sys.stderr)
-        return 2
-    print(format_table(grades))
-    if args.json:
-        write_json(grades, args.json)
-    if args.csv:
-        write_csv(grades, args.csv)
     return 0

@@ -84,8 +84,37 @@ def render(notebook: dict) -> str:
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
-def generate(solutions: Path, exercises: Path) -> list[Path]:
-    """Write ``exercises/NAME.ipynb`` for every ``solutions/NAME.ipynb``; return the paths written."""
+def given_code_cells(exercise: dict) -> list[dict]:
+    """The code cells an exercise gives and the learner must not change: every code cell without a stub.
+
+    Each as ``{"id", "sha256", "source"}`` (see :func:`cnnbook.grading.submission.fingerprint`).
+    """
+    from .grading.submission import fingerprint
+
+    cells = []
+    for cell in exercise["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and STUB not in source:
+            cells.append({"id": cell["id"], "sha256": fingerprint(source), "source": source})
+    return cells
+
+
+STUB = "# YOUR CODE HERE"
+MANIFEST = Path(__file__).parent / "checks" / "given_cells.json"
+
+
+def render_manifest(solutions: Path) -> str:
+    """The given-cell manifest of every exercise, keyed by chapter (the ``cnnbook.chapter`` metadata)."""
+    manifest = {}
+    for solution in sorted(solutions.glob("*.ipynb")):
+        notebook = json.loads(solution.read_text(encoding="utf-8"))
+        manifest[str(notebook["metadata"]["cnnbook"]["chapter"])] = given_code_cells(
+            exercise_from_solution(notebook, solution.name))
+    return json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
+
+
+def generate(solutions: Path, exercises: Path, manifest: Path = MANIFEST) -> list[Path]:
+    """Write ``exercises/NAME.ipynb`` for every ``solutions/NAME.ipynb``, and the given-cell manifest."""
     exercises.mkdir(parents=True, exist_ok=True)
     written = []
     for solution in sorted(solutions.glob("*.ipynb")):
@@ -93,10 +122,11 @@ def generate(solutions: Path, exercises: Path) -> list[Path]:
         target = exercises / solution.name
         target.write_text(render(exercise_from_solution(notebook, solution.name)), encoding="utf-8")
         written.append(target)
-    return written
+    manifest.write_text(render_manifest(solutions), encoding="utf-8")
+    return written + [manifest]
 
 
-def stale_exercises(solutions: Path, exercises: Path) -> list[str]:
+def stale_exercises(solutions: Path, exercises: Path, manifest: Path = MANIFEST) -> list[str]:
     """Names of exercises that differ from what :func:`generate` would write (or are missing or extra)."""
     problems = []
     expected = {p.name: p for p in solutions.glob("*.ipynb")}
@@ -108,4 +138,6 @@ def stale_exercises(solutions: Path, exercises: Path) -> list[str]:
         elif target.read_text(encoding="utf-8") != wanted:
             problems.append(f"{name}: out of date")
     problems += [f"{p.name}: has no solution notebook" for p in sorted(exercises.glob("*.ipynb")) if p.name not in expected]
+    if not manifest.exists() or manifest.read_text(encoding="utf-8") != render_manifest(solutions):
+        problems.append(f"{manifest.name} (the given cells of every exercise): out of date")
     return problems
