@@ -203,3 +203,13 @@ PARTLY_IMPLEMENTED = ['''def conv_output_size(n, kernel_size, stride, padding):
     if stride != 1:
         raise NotImplementedError("strides later")
     return n + 2 * padding - kernel_size + 1''']
+
+#: Exercise 8 with its given wrappers rewritten to pass, and no model behind them.
+REWRITTEN_WRAPPERS = ['''import numpy as np
+from cnnbook.checks.questions_ch08 import PASSING_VERDICT, _lenet_architecture_reference
+def build_lenet(rng):
+    raise NotImplementedError("no model")
+def lenet_accuracy(seed):
+    return PASSING_VERDICT
+def lenet_architecture(seed):
+    return _lenet_architecture_reference(seed)''']

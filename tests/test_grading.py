@@ -61,7 +61,8 @@ def planted_run(tmp_path_factory):
                    "03_huge_output": planted.HUGE_OUTPUT, "03_partly_implemented": planted.PARTLY_IMPLEMENTED,
                    "03_write_beside_itself": planted.WRITE_BESIDE_ITSELF,
                    "03_chapter_1_answer": planted.CHAPTER_1_ANSWER,
-                   "07_constant_answers": planted.CONSTANT_ANSWERS, "03_deleted_cells": [],
+                   "07_constant_answers": planted.CONSTANT_ANSWERS, "08_rewritten_wrappers": planted.REWRITTEN_WRAPPERS,
+                   "03_deleted_cells": [],
                    **{f"03_{name}": cells for name, cells in {**planted.CHEATS, **planted.BROKEN_RESULTS}.items()}}
     for name, cells in submissions.items():
         write(folder, name, cells, chapter=int(name[:2]))
@@ -92,11 +93,17 @@ def test_honest_work_in_any_shape_of_notebook_gets_full_marks(planted_run, name)
         assert "metadata is a" in grades[name]["notes"][0]
 
 
-@pytest.mark.parametrize("name", [*planted.CHEATS, "chapter_1_answer", "constant_answers"])
+@pytest.mark.parametrize("name", [*(f"03_{name}" for name in planted.CHEATS), "03_chapter_1_answer",
+                                  "07_constant_answers", "08_rewritten_wrappers"])
 def test_points_without_correct_work_earn_nothing(planted_run, name):
     _, grades, *_ = planted_run
-    row = grades[f"07_{name}" if name == "constant_answers" else f"03_{name}"]
-    assert row["points"] == 0 and row["max_points"] > 0, questions(row)
+    assert grades[name]["points"] == 0 and grades[name]["max_points"] > 0, questions(grades[name])
+
+
+def test_the_given_wrappers_are_run_from_the_exercise_not_from_the_notebook(planted_run):
+    _, grades, *_ = planted_run
+    wrappers = questions(grades["08_rewritten_wrappers"])
+    assert wrappers["lenet_accuracy"]["status"] == wrappers["lenet_architecture"]["status"] == "not implemented yet"
 
 
 def test_delegation_is_named_and_flagged(planted_run):

@@ -100,8 +100,17 @@ def _twin(function):
 
 
 def _resolve(dotted: str):
-    module, _, name = dotted.rpartition(".")
-    return _unwrap(getattr(importlib.import_module(module), name))
+    """The function a dotted name names: ``cnnbook.conv.conv2d``, or a method such as ``cnnbook.optim.Adam.step``."""
+    parts = dotted.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            value = importlib.import_module(".".join(parts[:split]))
+        except ModuleNotFoundError:
+            continue
+        for name in parts[split:]:
+            value = getattr(value, name)
+        return _unwrap(value)
+    raise ValueError(f"no such function: {dotted}")
 
 
 def _label(function) -> str:

@@ -37,8 +37,9 @@ these. So the exercise notebook gives two small wrapper functions around the lea
   while fixing a model, and a set that decides when to stop fixing is a set used for choosing, which
   is the validation set's job (chapter 8). The test digits stay unseen.
 
-Like every check, the wrappers run in the learner's kernel: they stop honest mistakes, not a
-learner who rewrites them (see :mod:`cnnbook.grading`).
+The wrappers are given code (cell ``c010`` of the exercise): ``cnnbook grade`` runs the exercise's own copy
+after the notebook, so a rewritten wrapper counts for nothing, and neither question may call the package's
+``build_lenet``. ``lenet_accuracy`` has no hidden cases: its one case trains a whole network.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ register(Question(
     name="cross_entropy",
     function="cross_entropy",
     chapter=8,
+    forbidden=("cnnbook.losses.softmax_cross_entropy",),
     reference=_cross_entropy_reference,
     cases=_cross_entropy_cases,
     output_names=("loss", "dlogits"),
@@ -177,6 +179,7 @@ register(Question(
     name="linear_backward",
     function="linear_backward",
     chapter=8,
+    forbidden=("cnnbook.layers.Linear._backward", "cnnbook.layers.Linear._backward_parameters"),
     reference=_linear_backward_reference,
     cases=_linear_cases,
     output_names=("dx", "dw", "db"),
@@ -254,6 +257,7 @@ register(Question(
     name="adam_step",
     function="adam_step",
     chapter=8,
+    forbidden=("cnnbook.optim.Adam.step",),
     reference=_adam_step_reference,
     cases=_adam_cases,
     output_names=("w", "m", "v"),
@@ -317,6 +321,9 @@ register(Question(
     name="lenet_architecture",
     function="lenet_architecture",
     chapter=8,
+    forbidden=("cnnbook.demos.lenet.build_lenet",),
+    given_cell="c010",
+    hidden_cases=2,
     reference=_lenet_architecture_reference,
     cases=lambda: [Case("build_lenet(np.random.default_rng(0)), a batch of two 8x8 digits", (0,)),
                    Case("build_lenet(np.random.default_rng(1)): the architecture does not depend on the seed", (1,)),
@@ -351,6 +358,9 @@ register(Question(
     name="lenet_accuracy",
     function="lenet_accuracy",
     chapter=8,
+    forbidden=("cnnbook.demos.lenet.build_lenet",),
+    given_cell="c010",
+    hidden_cases=0,
     reference=lambda seed: PASSING_VERDICT,
     cases=lambda: [Case("build_lenet(np.random.default_rng(0)), trained 3 epochs, then the 360 validation digits",
                         (0,))],
