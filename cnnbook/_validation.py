@@ -51,6 +51,16 @@ def require_shape(array: np.ndarray, expected: tuple, name: str, func: str, why:
         raise ValueError(f"{func}: {name} must have shape {tuple(expected)}{reason}; got {array.shape}")
 
 
+def as_input_and_filters(x, w, func: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` ``(N, C, H, W)`` and ``w`` ``(K, C, R, S)`` as float arrays whose channel counts agree."""
+    x, w = as_float_array(x, "x", func), as_float_array(w, "w", func)
+    require_ndim(x, 4, "x", func, "(N, C, H, W)")
+    require_ndim(w, 4, "w", func, "(K, C, R, S)")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"{func}: x has {x.shape[1]} channels but w expects {w.shape[1]} (x {x.shape}, w {w.shape})")
+    return x, w
+
+
 def as_pair(value, name: str, func: str, minimum: int) -> tuple[int, int]:
     """An int or an ``(h, w)`` pair of ints, as a pair; each entry must be ``>= minimum``."""
     if _is_int(value):

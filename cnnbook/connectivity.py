@@ -73,14 +73,8 @@ def locally_connected_parameter_count(input_shape, out_channels: int, kernel_siz
     >>> locally_connected_parameter_count((3, 32, 32), 16, 5)
     953344
     """
-    func = "locally_connected_parameter_count"
-    C, H, W = _chw(input_shape, func)
-    _require_positive_ints(func, out_channels=out_channels)
-    kernel = as_pair(kernel_size, "kernel_size", func, minimum=1)
-    stride = as_pair(stride, "stride", func, minimum=1)
-    padding = as_pair(padding, "padding", func, minimum=0)
-    P, Q = _output_size(func, (H, W), kernel, stride, padding)
-    R, S = kernel
+    C, R, S, P, Q = _layer_geometry("locally_connected_parameter_count", input_shape, out_channels, kernel_size,
+                                    stride, padding)
     return P * Q * (out_channels * C * R * S + (out_channels if bias else 0))
 
 
@@ -135,14 +129,7 @@ def conv_multiply_adds(input_shape, out_channels: int, kernel_size, stride=1, pa
     >>> conv_multiply_adds((3, 32, 32), 16, 5)
     940800
     """
-    func = "conv_multiply_adds"
-    C, H, W = _chw(input_shape, func)
-    _require_positive_ints(func, out_channels=out_channels)
-    kernel = as_pair(kernel_size, "kernel_size", func, minimum=1)
-    stride = as_pair(stride, "stride", func, minimum=1)
-    padding = as_pair(padding, "padding", func, minimum=0)
-    P, Q = _output_size(func, (H, W), kernel, stride, padding)
-    R, S = kernel
+    C, R, S, P, Q = _layer_geometry("conv_multiply_adds", input_shape, out_channels, kernel_size, stride, padding)
     return out_channels * C * R * S * P * Q
 
 
@@ -368,6 +355,16 @@ def _chw(shape, func: str) -> tuple[int, int, int]:
     if not isinstance(shape, (tuple, list)) or len(shape) != 3 or not all(_is_int(v) and v >= 1 for v in shape):
         raise ValueError(f"{func}: input_shape must be (C, H, W), three ints >= 1; got {shape!r}")
     return tuple(int(v) for v in shape)
+
+
+def _layer_geometry(func, input_shape, out_channels, kernel_size, stride, padding) -> tuple[int, ...]:
+    """``(C, R, S, P, Q)`` of a layer with ``out_channels`` filters of ``kernel_size`` on an input ``(C, H, W)``."""
+    C, H, W = _chw(input_shape, func)
+    _require_positive_ints(func, out_channels=out_channels)
+    kernel = as_pair(kernel_size, "kernel_size", func, minimum=1)
+    stride = as_pair(stride, "stride", func, minimum=1)
+    padding = as_pair(padding, "padding", func, minimum=0)
+    return (C, *kernel, *_output_size(func, (H, W), kernel, stride, padding))
 
 
 def _output_size(func, spatial, kernel, stride, padding) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _conv_kernels as kernels
-from ._validation import as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
+from ._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
 
 
 def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
@@ -59,10 +59,7 @@ class _Layer:
 
     def __init__(self, func, x, w, stride, padding, b=None, dy=None):
         self.func = func
-        x = as_float_array(x, "x", func)
-        w = as_float_array(w, "w", func)
-        require_ndim(x, 4, "x", func, "(N, C, H, W)")
-        require_ndim(w, 4, "w", func, "(K, C, R, S)")
+        x, w = as_input_and_filters(x, w, func)
         self.stride = as_pair(stride, "stride", func, minimum=1)
         self.padding = as_pair(padding, "padding", func, minimum=0)
         self.P, self.Q = self._output_size(x, w)
@@ -87,8 +84,6 @@ class _Layer:
 
     def _output_size(self, x, w):
         func, (ph, pw) = self.func, self.padding
-        if x.shape[1] != w.shape[1]:
-            raise ValueError(f"{func}: x has {x.shape[1]} channels but w expects {w.shape[1]} (x {x.shape}, w {w.shape})")
         if min(x.shape[1:]) < 1 or min(w.shape) < 1:
             raise ValueError(f"{func}: x and w must not be empty (only N may be 0); got x {x.shape}, w {w.shape}")
         padded = (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)

@@ -22,7 +22,8 @@ import planted_submissions as planted
 from cnnbook.checks import questions_of_chapter
 from cnnbook.grading import wire
 from cnnbook.grading.grade import credit, judge_question
-from cnnbook.grading.results import CaseGrade, clean_text
+from cnnbook.checks.framework import CaseResult
+from cnnbook.grading.results import clean_text
 from paths import REPO_ROOT
 
 CHAPTER_3 = [q.name for q in questions_of_chapter(3)]
@@ -363,7 +364,7 @@ def test_grade_refuses_bad_arguments(tmp_path):
 # --- the parts, without a sandbox ------------------------------------------------------------------
 
 def test_credit_is_the_lower_pass_rate_of_visible_and_hidden_cases():
-    ok, bad = CaseGrade("c", False), CaseGrade("c", False, "wrong")
+    ok, bad = CaseResult("c"), CaseResult("c", "wrong")
     assert credit([ok, ok], [bad, bad]) == 0 and credit([ok, bad], [ok, ok, bad, bad]) == 0.5
     assert credit([ok, bad], []) == 0.5 and credit([], []) == 0
 

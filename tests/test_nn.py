@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from cnnbook.layers import Linear, ReLU, Sequential
 from cnnbook.nn import (
     SCHEDULES,
     Study,
@@ -20,17 +19,9 @@ from cnnbook.nn import (
 )
 from cnnbook.optim import Adam
 from cnnbook.training import evaluate
+from toy_problems import blobs, mlp
 
 
-def blobs(rng, n=48):
-    y = np.arange(n) % 3
-    centres = rng.standard_normal((3, 4)) * 3
-    return (centres[y] + rng.standard_normal((n, 4))).astype(np.float32), y
-
-
-def mlp(seed):
-    rng = np.random.default_rng(seed)
-    return Sequential(Linear(4, 16, rng=rng), ReLU(), Linear(16, 3, rng=rng))
 
 
 # --- schedules ----------------------------------------------------------------------------------------
@@ -57,7 +48,7 @@ def test_constant_and_the_table():
 # --- fit_with_schedule ----------------------------------------------------------------------------------
 
 def test_fit_with_schedule_sets_each_epochs_rate_and_restores_lr(rng):
-    x, y = blobs(rng)
+    x, y = blobs(rng, n=48)
     net = mlp(0)
     optimizer = Adam(net.parameters(), lr=0.02)
     run = fit_with_schedule(net, optimizer, x, y, 4, 16, np.random.default_rng(0), schedule="cosine",
@@ -72,7 +63,7 @@ def test_fit_with_schedule_sets_each_epochs_rate_and_restores_lr(rng):
 
 
 def test_a_custom_schedule_and_no_extra_measurement(rng):
-    x, y = blobs(rng)
+    x, y = blobs(rng, n=48)
     net = mlp(0)
     optimizer = Adam(net.parameters(), lr=0.5)
     run = fit_with_schedule(net, optimizer, x, y, 3, 16, np.random.default_rng(0),
@@ -82,7 +73,7 @@ def test_a_custom_schedule_and_no_extra_measurement(rng):
 
 
 def test_the_learning_rate_is_restored_after_an_error(rng):
-    x, y = blobs(rng)
+    x, y = blobs(rng, n=48)
     net = mlp(0)
     optimizer = Adam(net.parameters(), lr=0.01)
 
@@ -97,7 +88,7 @@ def test_the_learning_rate_is_restored_after_an_error(rng):
 
 
 def test_fit_with_schedule_refuses_bad_arguments(rng):
-    x, y = blobs(rng)
+    x, y = blobs(rng, n=48)
     net = mlp(0)
     optimizer = Adam(net.parameters())
     with pytest.raises(ValueError, match=r"schedule must be one of \['constant', 'cosine'\]"):
@@ -113,7 +104,7 @@ def test_fit_with_schedule_refuses_bad_arguments(rng):
 # --- run_study and Study ------------------------------------------------------------------------------
 
 def test_run_study_trains_every_recipe_and_seed_and_measures_only_the_validation_data(rng):
-    x, y = blobs(rng)
+    x, y = blobs(rng, n=48)
     x_val, y_val = x[:24], y[:24]
     calls = []
 

@@ -11,6 +11,7 @@ from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, Parameter, ReLU, 
 from cnnbook.losses import log_softmax, softmax, softmax_cross_entropy
 from cnnbook.optim import SGD, Adam
 from cnnbook.training import History, TrainingDiverged, evaluate, fit, predict
+from toy_problems import blobs, mlp
 
 # --- softmax cross-entropy -----------------------------------------------------------------
 
@@ -140,16 +141,6 @@ def test_optimiser_arguments_are_checked(rng):
 
 # --- the training loop ---------------------------------------------------------------------
 
-def blobs(rng, n=60):
-    """Three well separated Gaussian clouds in 4-D: an easy 3-class problem."""
-    y = np.arange(n) % 3
-    centres = rng.standard_normal((3, 4)) * 3
-    return (centres[y] + rng.standard_normal((n, 4))).astype(np.float32), y
-
-
-def mlp(seed):
-    rng = np.random.default_rng(seed)
-    return Sequential(Linear(4, 16, rng=rng), ReLU(), Linear(16, 3, rng=rng))
 
 
 def test_fit_reduces_the_loss_and_records_history(rng):

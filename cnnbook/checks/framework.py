@@ -88,6 +88,7 @@ class CaseResult:
     case: str
     problem: str = ""
     diagnosis: str = ""
+    hidden: bool = False      # a grader's hidden case (its inputs are never shown)
 
     @property
     def passed(self) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
+from .._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
 from ..conv import conv2d
 from ..sizes import conv_output_size
 from ..spatial import insert_zeros2d, pad2d
@@ -39,12 +39,7 @@ def dilate_kernel(w, dilation) -> np.ndarray:
 
 def _check(func, x, w, b, stride, padding, dilation):
     """The checked arguments: ``x``, ``w``, ``b`` in one float dtype and the three ``(h, w)`` pairs."""
-    x = as_float_array(x, "x", func)
-    w = as_float_array(w, "w", func)
-    require_ndim(x, 4, "x", func, "(N, C, H, W)")
-    require_ndim(w, 4, "w", func, "(K, C, R, S)")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"{func}: x has {x.shape[1]} channels but w expects {w.shape[1]} (x {x.shape}, w {w.shape})")
+    x, w = as_input_and_filters(x, w, func)
     arrays = [x, w]
     if b is not None:
         b = as_float_array(b, "b", func)

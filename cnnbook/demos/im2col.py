@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, as_pair, require_ndim, require_shape
+from .._validation import as_float_array, as_input_and_filters, as_pair, require_ndim, require_shape
 from ..sizes import conv_output_size
 from ..spatial import pad2d
 
@@ -58,12 +58,7 @@ def conv2d_im2col(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     :func:`cnnbook.conv2d`.
     """
     func = "conv2d_im2col"
-    x = as_float_array(x, "x", func)
-    w = as_float_array(w, "w", func)
-    require_ndim(x, 4, "x", func, "(N, C, H, W)")
-    require_ndim(w, 4, "w", func, "(K, C, R, S)")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"{func}: x has {x.shape[1]} channels but w expects {w.shape[1]} (x {x.shape}, w {w.shape})")
+    x, w = as_input_and_filters(x, w, func)
     K, C, R, S = w.shape
     sh, sw = as_pair(stride, "stride", func, minimum=1)
     ph, pw = as_pair(padding, "padding", func, minimum=0)

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from ..checks import QUESTIONS, Case, Question, questions_of_chapter
 from ..checks.calling import Outcome, TransportError, Unsupported, decode, mutated_arguments
-from ..checks.framework import NOT_IMPLEMENTED, evaluate, reference_answer
+from ..checks.framework import NOT_IMPLEMENTED, CaseResult, evaluate, reference_answer
 from ..checks.hidden import hidden_cases
 from ..checks.policy import code_refs
 from .pool import Sandbox, private_package
-from .results import CHECKER_VERSION, CaseGrade, NotebookGrade, QuestionGrade, clean_text
+from .results import CHECKER_VERSION, NotebookGrade, QuestionGrade, clean_text
 from .submission import choose_chapter, edited_given_cells, given_cells, read_submission
 
 #: A code cell that only calls ``check``: the grader runs the checks itself, so it skips these.
@@ -227,7 +227,7 @@ def judge_question(question: Question, cases: list[Case], hidden: list[bool], ex
         failed.detail = clean_text(f"the result was malformed ({error}); nothing of it was graded")
         return failed
     report = evaluate(question, cases, outcomes, expected)
-    results = [CaseGrade(clean_text(r.case), is_hidden, clean_text(r.problem), clean_text(r.diagnosis))
+    results = [CaseResult(clean_text(r.case), clean_text(r.problem), clean_text(r.diagnosis), is_hidden)
                for r, is_hidden in zip(report.results, hidden)]
     if report.not_implemented:
         return QuestionGrade(question.name, 0.0, points, NOT_IMPLEMENTED, "", results)
@@ -246,7 +246,7 @@ def judge_question(question: Question, cases: list[Case], hidden: list[bool], ex
                          clean_text(detail), results)
 
 
-def credit(shown: list[CaseGrade], unseen: list[CaseGrade]) -> float:
+def credit(shown: list[CaseResult], unseen: list[CaseResult]) -> float:
     """The share of a question's points earned: the lower of the pass rates on the visible and hidden cases.
 
     Hidden cases confirm the visible ones: an answer that only recognises the inputs it has seen passes

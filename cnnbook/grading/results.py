@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from ..checks.framework import CaseResult
+
 #: Bump when checks or grading change in a way that can change a grade; recorded in every result.
 CHECKER_VERSION = "2"
 
@@ -21,27 +23,13 @@ def clean_text(text, limit: int = 500) -> str:
 
 
 @dataclass
-class CaseGrade:
-    """One case of a question: ``problem`` is empty when it passed."""
-
-    case: str
-    hidden: bool
-    problem: str = ""
-    diagnosis: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return not self.problem
-
-
-@dataclass
 class QuestionGrade:
     question: str
     points: float
     max_points: float
     status: str                  # "passed", "k/n cases", "not implemented yet", "missing", "timed out", ...
     detail: str = ""             # the likely mistake, or the first problem
-    cases: list[CaseGrade] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
 
 
 @dataclass
@@ -86,6 +74,6 @@ class NotebookGrade:
         """The grade :meth:`to_dict` wrote (for ``--resume``)."""
         names = {f.name for f in fields(cls)}
         grade = cls(**{key: value for key, value in row.items() if key in names and key != "questions"})
-        grade.questions = [QuestionGrade(**{**q, "cases": [CaseGrade(**c) for c in q.get("cases", [])]})
+        grade.questions = [QuestionGrade(**{**q, "cases": [CaseResult(**c) for c in q.get("cases", [])]})
                            for q in row.get("questions", [])]
         return grade

@@ -160,10 +160,7 @@ def _kill_everything(session: int) -> None:
     for _ in range(50):
         children = _children_of(os.getpid())
         for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill(pid)
         _reap()
         if not children:
             return
