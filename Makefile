@@ -35,6 +35,7 @@ $(PY): | check-python
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[course,test]"
+	$(PY) -m cnnbook warm
 	@touch $@
 
 venv: check-python $(STAMP)

@@ -11,6 +11,7 @@ from . import _runtime
 _runtime.configure()
 
 # One line per module; keep them in the order the book meets the ideas.
+from ._parallel import get_num_threads, set_num_threads  # noqa: E402
 from .sizes import conv_output_size  # noqa: E402
 from .spatial import rot180  # noqa: E402
 from .signal import convolve2d, correlate2d, correlate2d_reference  # noqa: E402

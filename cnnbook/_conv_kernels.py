@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
 
 # Reassociation lets LLVM vectorise the dot products; unlike fastmath=True it
 # keeps NaN and inf semantics, so they still propagate.
@@ -219,12 +218,23 @@ def add_matmul_nt(A, B, out):
 
 @numba.njit(cache=True, fastmath=VECTORISE)
 def add_matmul_nn(A, B, out):
-    """``out`` ``(M, N)`` += ``A`` ``(M, L)`` @ ``B`` ``(L, N)``, one row at a time: for thin products."""
+    """``out`` ``(M, N)`` += ``A`` ``(M, L)`` @ ``B`` ``(L, N)``, for thin products (short sums over ``L``).
+
+    Each output row is a sum of rows of ``B``, scaled. Four of them are added per pass over the
+    row, so that loading and storing ``out`` (the limit of a one-at-a-time loop) is paid once
+    per four multiply-adds.
+    """
     M, L = A.shape
+    L4 = L - L % 4
     for m in range(M):
-        out_row = out[m]
-        for l in range(L):
-            weight, b_row = A[m, l], B[l]
+        out_row, a = out[m], A[m]
+        for l in range(0, L4, 4):
+            a0, a1, a2, a3 = a[l], a[l + 1], a[l + 2], a[l + 3]
+            b0, b1, b2, b3 = B[l], B[l + 1], B[l + 2], B[l + 3]
+            for j in range(out_row.size):
+                out_row[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
+        for l in range(L4, L):
+            weight, b_row = a[l], B[l]
             for j in range(out_row.size):
                 out_row[j] += weight * b_row[j]
 
@@ -240,14 +250,12 @@ def copy_columns(src, dst, first):
             b[np.uint64(k * L + first + t)] = a[np.uint64(k * n + t)]
 
 
-@numba.njit(cache=True)
 def chunk_bounds(N, chunks):
     """``(starts, stops)`` of ``chunks`` chunks of nearly equal size that the batch of ``N`` is cut into."""
     edges = (np.arange(chunks + 1) * N) // chunks
     return edges[:-1], edges[1:]
 
 
-@numba.njit(cache=True)
 def forward_chunks(N, work):
     """How many chunks the forward pass cuts a batch of ``N`` into, ``work`` multiply-adds per sample.
 
@@ -257,7 +265,6 @@ def forward_chunks(N, work):
     return max(1, min(N, CHUNKS, (N * work) // MIN_CHUNK_WORK))
 
 
-@numba.njit(cache=True)
 def backward_chunks(N, work, positions):
     """How many chunks the backward pass cuts a batch of ``N`` into, ``positions = P*Q`` windows per sample.
 
@@ -276,41 +283,42 @@ def blocks_pay(rows, length):
 
 @numba.njit(cache=True)
 def input_grad_is_correlation(C, K, R, S, sh, sw, ph, pw):
-    """Whether :func:`conv2d_backward_by_sample` computes ``dx`` as a correlation (see the module docstring)."""
+    """Whether :func:`conv2d_backward_samples` computes ``dx`` as a correlation (see the module docstring)."""
     return blocks_pay(C, K * R * S) and sh == sw == 1 and ph < R and pw < S
 
 
-@numba.njit(cache=True, parallel=True)
-def conv2d_by_sample(x, w2, w_cl, b, y, R, S, sh, sw, ph, pw, P, Q):
-    """``y`` ``(N, K, P*Q)`` = the correlation of ``x`` ``(N, C, H, W)`` with the filters, plus ``b`` ``(K,)``.
+@numba.njit(cache=True, nogil=True)
+def conv2d_samples(x, w2, w_cl, b, y, R, S, sh, sw, ph, pw, P, Q, first, stop):
+    """``y[first:stop]`` ``(n, K, P*Q)`` = the correlation of ``x[first:stop]`` (``x`` ``(N, C, H, W)``)
+    with the filters, plus ``b`` ``(K,)``: the forward pass of one chunk of samples.
 
     The filters come twice: ``w2`` ``(K, C*R*S)`` for :func:`im2col`, and
     ``w_cl`` ``(K, R*S*C)``, channels-last, for :func:`im2row` when the blocks pay.
     """
     N, C, H, W = x.shape
     K, window_size = w2.shape
-    starts, stops = chunk_bounds(N, forward_chunks(N, K * window_size * P * Q))
     blocked = blocks_pay(K, window_size)
     Hp, Wp = H + 2 * ph, W + 2 * pw
-    for chunk in prange(starts.size):
-        xpad = np.zeros((Hp, Wp, C) if blocked else (C, Hp, Wp), y.dtype)
-        windows = np.empty((P * Q, window_size) if blocked else (window_size, P * Q), y.dtype)
-        for n in range(starts[chunk], stops[chunk]):
-            for k in range(K):
-                y[n, k] = b[k]
-            if blocked:
-                pad_channels_last_into(x[n], xpad, ph, pw)
-                im2row(xpad, windows, R, S, sh, sw, P, Q)
-                add_matmul_nt(w_cl, windows, y[n])
-            else:
-                pad_into(x[n], xpad, ph, pw)
-                im2col(xpad, windows, 0, R, S, sh, sw, P, Q)
-                add_matmul_nn(w2, windows, y[n])
+    xpad = np.zeros((Hp, Wp, C) if blocked else (C, Hp, Wp), y.dtype)
+    windows = np.empty((P * Q, window_size) if blocked else (window_size, P * Q), y.dtype)
+    for n in range(first, stop):
+        for k in range(K):
+            y[n, k] = b[k]
+        if blocked:
+            pad_channels_last_into(x[n], xpad, ph, pw)
+            im2row(xpad, windows, R, S, sh, sw, P, Q)
+            add_matmul_nt(w_cl, windows, y[n])
+        else:
+            pad_into(x[n], xpad, ph, pw)
+            im2col(xpad, windows, 0, R, S, sh, sw, P, Q)
+            add_matmul_nn(w2, windows, y[n])
 
 
-@numba.njit(cache=True, parallel=True)
-def conv2d_backward_by_sample(dy, x, w2, w_flipped, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P, Q):
-    """``dx`` ``(N, C, H, W)`` and ``dw2`` ``(K, C*R*S)`` from ``dy`` ``(N, K, P, Q)``, ``x`` and ``w2`` ``(K, C*R*S)``.
+@numba.njit(cache=True, nogil=True)
+def conv2d_backward_samples(dy, x, w2, w_flipped, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P, Q, first, stop):
+    """The backward pass of one chunk of samples, ``first`` to ``stop``: their ``dx`` ``(N, C, H, W)``
+    rows, and ``dw2`` ``(K, C*R*S)`` = their part of the weight gradient, from ``dy`` ``(N, K, P, Q)``,
+    ``x`` and ``w2`` ``(K, C*R*S)``.
 
     ``w_flipped`` ``(C, R*S*K)`` holds ``w[k, c, R-1-r, S-1-s]`` at ``[c, (r*S + s)*K + k]``;
     it is read only when :func:`input_grad_is_correlation`. With ``need_dx`` false, ``dx`` is
@@ -318,45 +326,49 @@ def conv2d_backward_by_sample(dy, x, w2, w_flipped, dx, dw2, need_dx, R, S, sh, 
     """
     N, C, H, W = x.shape
     K, window_size = w2.shape
-    starts, stops = chunk_bounds(N, backward_chunks(N, K * window_size * P * Q, P * Q))
     group = max(1, GROUP_COLUMNS // (P * Q))  # samples whose windows go into one product
     by_correlation = input_grad_is_correlation(C, K, R, S, sh, sw, ph, pw)
     qh, qw = R - 1 - ph, S - 1 - pw
     Hp, Wp = H + 2 * ph, W + 2 * pw
     w2_t = np.ascontiguousarray(w2.T)
-    partial_dw2 = np.zeros((starts.size, K, window_size), dw2.dtype)
-    for chunk in prange(starts.size):
-        xpad = np.zeros((C, Hp, Wp), dw2.dtype)
-        # One group's windows and dy, side by side; flat, so that a shorter last group is contiguous too.
-        col_buffer = np.empty(window_size * group * P * Q, dw2.dtype)
-        dy_buffer = np.empty(K * group * P * Q, dw2.dtype)
-        # Scratch for one way of computing dx; the other way (or no dx) gets empty arrays.
-        correlate, window_form = need_dx and by_correlation, need_dx and not by_correlation
-        dypad = np.zeros((P + 2 * qh, Q + 2 * qw, K) if correlate else (0, 0, 0), dw2.dtype)
-        dy_rows = np.empty((H * W, R * S * K) if correlate else (0, 0), dw2.dtype)
-        dcol = np.empty((window_size, P * Q) if window_form else (0, 0), dw2.dtype)
-        dxpad = np.zeros((C, Hp, Wp) if window_form else (0, 0, 0), dw2.dtype)
-        for first in range(starts[chunk], stops[chunk], group):
-            size = min(group, stops[chunk] - first)
-            col = col_buffer[: window_size * size * P * Q].reshape(window_size, size * P * Q)
-            dy_group = dy_buffer[: K * size * P * Q].reshape(K, size * P * Q)
-            for i in range(size):
-                n = first + i
-                pad_into(x[n], xpad, ph, pw)
-                im2col(xpad, col, i * P * Q, R, S, sh, sw, P, Q)
-                copy_columns(dy[n].reshape(K, P * Q), dy_group, i * P * Q)
-                if correlate:
-                    pad_channels_last_into(dy[n], dypad, qh, qw)
-                    im2row(dypad, dy_rows, R, S, 1, 1, H, W)
-                    dx[n] = 0
-                    add_matmul_nt(w_flipped, dy_rows, dx[n].reshape(C, H * W))
-                elif window_form:
-                    dcol[:] = 0
-                    add_matmul_nn(w2_t, dy[n].reshape(K, P * Q), dcol)
-                    dxpad[:] = 0
-                    col2im(dcol, dxpad, R, S, sh, sw, P, Q)
-                    dx[n] = dxpad[:, ph : ph + H, pw : pw + W]
-            add_matmul_nt(dy_group, col, partial_dw2[chunk])
+    xpad = np.zeros((C, Hp, Wp), dw2.dtype)
+    # One group's windows and dy, side by side; flat, so that a shorter last group is contiguous too.
+    col_buffer = np.empty(window_size * group * P * Q, dw2.dtype)
+    dy_buffer = np.empty(K * group * P * Q, dw2.dtype)
+    # Scratch for one way of computing dx; the other way (or no dx) gets empty arrays.
+    correlate, window_form = need_dx and by_correlation, need_dx and not by_correlation
+    dypad = np.zeros((P + 2 * qh, Q + 2 * qw, K) if correlate else (0, 0, 0), dw2.dtype)
+    dy_rows = np.empty((H * W, R * S * K) if correlate else (0, 0), dw2.dtype)
+    dcol = np.empty((window_size, P * Q) if window_form else (0, 0), dw2.dtype)
+    dxpad = np.zeros((C, Hp, Wp) if window_form else (0, 0, 0), dw2.dtype)
     dw2[:] = 0
-    for chunk in range(starts.size):
-        dw2 += partial_dw2[chunk]
+    for group_first in range(first, stop, group):
+        size = min(group, stop - group_first)
+        col = col_buffer[: window_size * size * P * Q].reshape(window_size, size * P * Q)
+        dy_group = dy_buffer[: K * size * P * Q].reshape(K, size * P * Q)
+        for i in range(size):
+            n = group_first + i
+            pad_into(x[n], xpad, ph, pw)
+            im2col(xpad, col, i * P * Q, R, S, sh, sw, P, Q)
+            copy_columns(dy[n].reshape(K, P * Q), dy_group, i * P * Q)
+            if correlate:
+                pad_channels_last_into(dy[n], dypad, qh, qw)
+                im2row(dypad, dy_rows, R, S, 1, 1, H, W)
+                dx[n] = 0
+                add_matmul_nt(w_flipped, dy_rows, dx[n].reshape(C, H * W))
+            elif window_form:
+                dcol[:] = 0
+                add_matmul_nn(w2_t, dy[n].reshape(K, P * Q), dcol)
+                dxpad[:] = 0
+                col2im(dcol, dxpad, R, S, sh, sw, P, Q)
+                dx[n] = dxpad[:, ph : ph + H, pw : pw + W]
+        add_matmul_nt(dy_group, col, dw2)
+
+
+@numba.njit(cache=True, nogil=True)
+def add_up(partials, total):
+    """``total`` = ``partials`` ``(chunks, ...)`` summed over its first axis, in chunk order."""
+    flat, out = partials.reshape(partials.shape[0], -1), total.reshape(-1)
+    out[:] = flat[0]
+    for chunk in range(1, flat.shape[0]):
+        out += flat[chunk]

@@ -1,7 +1,8 @@
 """numba kernels behind :mod:`cnnbook.pool`; :mod:`cnnbook.pool_reference` says what they compute.
 
-Every kernel works on a stack of independent planes ``(N*C, H, W)`` and runs the
-planes in parallel. A plane is read and written by one thread only, so the
+Every kernel works on the planes ``first`` to ``stop`` of a stack of independent
+planes ``(N*C, H, W)``; :mod:`cnnbook.pool` runs chunks of planes in parallel
+(:mod:`cnnbook._parallel`). A plane is read and written by one thread only, so the
 backward scatter-adds never race and the result does not depend on the number
 of threads. The caller allocates the output (``y`` or a zeroed ``dx``);
 ``kernel``, ``stride`` and ``padding`` are ``(h, w)`` pairs already checked.
@@ -87,8 +88,8 @@ def _side_by_side_2x2(kernel, stride, padding):
     return kernel[0] == kernel[1] == stride[0] == stride[1] == 2 and padding[0] == padding[1] == 0
 
 
-@numba.njit(cache=True, parallel=True)
-def max_pool_forward(x, kernel, stride, padding, y, where):
+@numba.njit(cache=True, nogil=True)
+def max_pool_forward(x, kernel, stride, padding, y, where, first, stop):
     """``y[p, i, j]`` = max of the window at ``(i, j)`` of plane ``p``; ``x`` ``(NC, H, W)``, ``y`` ``(NC, P, Q)``.
 
     ``where`` ``(NC, P, Q)`` int32 receives the position of that first maximum in its plane,
@@ -99,7 +100,7 @@ def max_pool_forward(x, kernel, stride, padding, y, where):
     ph, pw = padding
     height, width = x.shape[1], x.shape[2]
     pairs = _side_by_side_2x2(kernel, stride, padding)
-    for p in numba.prange(x.shape[0]):
+    for p in range(first, stop):
         plane, out, at = x[p], y[p], where[p]
         for i in range(out.shape[0]):
             for j in range(out.shape[1]):
@@ -110,8 +111,8 @@ def max_pool_forward(x, kernel, stride, padding, y, where):
                 at[i, j] = np.int32(row * width + col if 0 <= row < height and 0 <= col < width else -1)
 
 
-@numba.njit(cache=True, parallel=True)
-def max_pool_backward(dy, where, dx):
+@numba.njit(cache=True, nogil=True)
+def max_pool_backward(dy, where, dx, first, stop):
     """Add ``dy[p, i, j]`` into ``dx[p]`` at ``where[p, i, j]``, the position :func:`max_pool_forward`
     found for the window's maximum (nothing for -1); ``dx`` ``(NC, H, W)``.
 
@@ -119,7 +120,7 @@ def max_pool_backward(dy, where, dx):
     the maxima: a search compares data the forward pass read long before (no longer in cache) and
     branches on it, which the processor cannot predict; this only follows the indices.
     """
-    for p in numba.prange(dy.shape[0]):
+    for p in range(first, stop):
         grad, at, plane = dy[p], where[p], dx[p].reshape(-1)
         for i in range(grad.shape[0]):
             for j in range(grad.shape[1]):
@@ -127,14 +128,14 @@ def max_pool_backward(dy, where, dx):
                     plane[at[i, j]] += grad[i, j]
 
 
-@numba.njit(cache=True, parallel=True)
-def avg_pool_forward(x, kernel, stride, padding, y):
+@numba.njit(cache=True, nogil=True)
+def avg_pool_forward(x, kernel, stride, padding, y, first, stop):
     """``y[p, i, j]`` = sum of the window's inputs / ``(kh * kw)``: zero padding counts in the mean."""
     kh, kw = kernel
     sh, sw = stride
     ph, pw = padding
     height, width = x.shape[1], x.shape[2]
-    for p in numba.prange(x.shape[0]):
+    for p in range(first, stop):
         for i in range(y.shape[1]):
             row_first, row_stop = _clipped(i * sh - ph, kh, height)
             for j in range(y.shape[2]):
@@ -146,14 +147,14 @@ def avg_pool_forward(x, kernel, stride, padding, y):
                 y[p, i, j] = total / (kh * kw)
 
 
-@numba.njit(cache=True, parallel=True)
-def avg_pool_backward(dy, kernel, stride, padding, dx):
+@numba.njit(cache=True, nogil=True)
+def avg_pool_backward(dy, kernel, stride, padding, dx, first, stop):
     """Spread ``dy[p, i, j] / (kh * kw)`` over the inputs of window ``(i, j)``; ``dx`` ``(NC, H, W)``."""
     kh, kw = kernel
     sh, sw = stride
     ph, pw = padding
     height, width = dx.shape[1], dx.shape[2]
-    for p in numba.prange(dx.shape[0]):
+    for p in range(first, stop):
         for i in range(dy.shape[1]):
             row_first, row_stop = _clipped(i * sh - ph, kh, height)
             for j in range(dy.shape[2]):

@@ -1,24 +1,34 @@
 """How fast is cnnbook's convolution? ``python -m cnnbook.bench [--repeat N] [--workloads A,B] [--quick]``.
 
 Times one forward and one backward pass of a convolutional layer (float32) for
-the book's layers, side by side with
+the book's layers and a ResNet's (a stride-2 3x3 downsampling layer, 1x1 layers), side by side with
 
 * the from-scratch approach most courses teach: whole-batch im2col in NumPy;
 * PyTorch on the CPU (``conv2d`` with autograd's backward), when it is installed;
 
 and, when cnnbook has pooling, a 2x2 stride-2 pooling layer on the conv outputs.
-The implementations take turns call by call (round-robin), so a noisy machine
-slows them all alike; the table gives median times. ``ratio`` is
-``other time / cnnbook time``: above 1 means cnnbook is faster. The machine's
-float32 matrix-product speed (sgemm) is printed as the ceiling for GFLOP/s.
+Each workload is timed two ways, and the table gives median times of both:
+
+* ``interleaved``: the implementations take turns call by call in one process, as a notebook
+  mixes libraries; each then runs right after the others' threads were busy, and a noisy machine
+  slows them all alike;
+* ``separate``: each implementation's calls one after another.
+
+``ratio`` is ``other time / cnnbook time`` (interleaved, then separate): above 1 means cnnbook
+is faster. The machine's float32 matrix-product speed (sgemm) is printed as the ceiling for
+GFLOP/s. The last lines time the start: ``import cnnbook`` and the first forward and backward
+pass of a convolution and a max pooling (float64 and float32, stride 1 and 2) in a fresh
+interpreter, with an empty compile cache (a fresh clone, Colab, Binder) and with a warm one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Callable, NamedTuple
 
@@ -51,6 +61,9 @@ WORKLOADS = {
         Workload("LeNet conv2", (64, 6, 12, 12), (16, 6, 5, 5), 1, 0),
         Workload("CIFAR 3x3", (64, 64, 32, 32), (64, 64, 3, 3), 1, 1),
         Workload("digits 3x3", (256, 1, 8, 8), (16, 1, 3, 3), 1, 1),
+        Workload("stride-2 3x3", (32, 32, 33, 33), (48, 32, 3, 3), 2, 1),
+        Workload("1x1", (32, 64, 16, 16), (128, 64, 1, 1), 1, 0),
+        Workload("1x1 stride 2", (32, 64, 16, 16), (128, 64, 1, 1), 2, 0),
     ]
 }
 QUICK = Workload("tiny", (4, 2, 8, 8), (3, 2, 3, 3), 1, 1)
@@ -163,11 +176,8 @@ def cnnbook_conv_step(x, w, b, dy, stride, padding) -> Step:
     return step
 
 
-def cnnbook_pool_step(kind, x, dy) -> Step | None:
-    names = (f"{kind}_pool2d", f"{kind}_pool2d_backward")
-    if not all(hasattr(cb, name) for name in names):
-        return None
-    forward, backward = (getattr(cb, name) for name in names)
+def cnnbook_pool_step(kind, x, dy) -> Step:
+    forward, backward = getattr(cb, f"{kind}_pool2d"), getattr(cb, f"{kind}_pool2d_backward")
 
     def step():
         return forward(x, 2), backward(dy, x, 2)
@@ -191,6 +201,12 @@ def round_robin(steps: dict[str, Step], repeat: int) -> dict[str, float]:
     return {name: statistics.median(samples) for name, samples in times.items()}
 
 
+def interleaved_and_separate(steps: dict[str, Step], repeat: int) -> dict[str, tuple[float, float]]:
+    """``{name: (interleaved median, separate median)}`` seconds per call (see the module docstring)."""
+    interleaved = round_robin(steps, repeat)
+    return {name: (interleaved[name], round_robin({name: step}, repeat)[name]) for name, step in steps.items()}
+
+
 def sgemm_gflops(size: int, repeat: int) -> float:
     """Best float32 matrix-product speed of this machine (through NumPy's BLAS), in GFLOP/s."""
     rng = np.random.default_rng(0)
@@ -207,25 +223,65 @@ def _timed(function) -> float:
 
 
 STARTUP_SCRIPT = """
-import time
+import sys, time
 start = time.perf_counter()
 import numpy as np
-import cnnbook
-cnnbook.conv2d(np.ones((2, 1, 28, 28), np.float32), np.ones((6, 1, 5, 5), np.float32))
-print(time.perf_counter() - start)
+import cnnbook as cb
+x_shape, w_shape = eval(sys.argv[1]), eval(sys.argv[2])
+slowest = 0.0
+
+def first(step):
+    global slowest
+    before = time.perf_counter()
+    result = step()
+    slowest = max(slowest, time.perf_counter() - before)
+    return result
+
+for dtype in (np.float64, np.float32):
+    for stride in (1, 2):
+        x, w = np.ones(x_shape, dtype), np.ones(w_shape, dtype)
+        y = first(lambda: cb.conv2d(x, w, None, stride, 1))
+        first(lambda: cb.conv2d_backward(np.ones_like(y), x, w, stride, 1))
+        z = first(lambda: cb.max_pool2d(y, 2, 2))
+        first(lambda: cb.max_pool2d_backward(np.ones_like(z), y, 2, 2))
+print(time.perf_counter() - start, slowest)
 """
+# A chapter's example, and a batch of the capstone's digits (the first call of a training run).
+STARTUP_SHAPES = {"a chapter's example": ((2, 3, 8, 8), (4, 3, 3, 3)),
+                  "a LeNet batch": ((64, 1, 28, 28), (6, 1, 5, 5))}
 
 
-def startup_seconds() -> float:
-    """``import cnnbook`` plus a first ``conv2d`` in a fresh interpreter, after a run that warmed the cache."""
-    run = [sys.executable, "-c", STARTUP_SCRIPT]
-    subprocess.run(run, check=True, capture_output=True)
-    return float(subprocess.run(run, check=True, capture_output=True, text=True).stdout)
+def startup_seconds(x_shape, w_shape, cache_dir: str | None = None) -> tuple[float, float]:
+    """``(total, slowest first call)`` seconds of :data:`STARTUP_SCRIPT` for these shapes in a fresh
+    interpreter, with numba's cache in ``cache_dir`` (``None``: the usual one, warmed by a first run)."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    run = [sys.executable, "-c", STARTUP_SCRIPT, repr(x_shape), repr(w_shape)]
+    if cache_dir is None:
+        subprocess.run(run, check=True, capture_output=True, env=env)
+    total, slowest = subprocess.run(run, check=True, capture_output=True, text=True, env=env).stdout.split()
+    return float(total), float(slowest)
+
+
+def startup_lines(names: list[str]) -> list[str]:
+    """One line per entry of :data:`STARTUP_SHAPES` in ``names``: its start-up on an empty and a warm cache."""
+    lines = []
+    for name in names:
+        shapes = STARTUP_SHAPES[name]
+        with tempfile.TemporaryDirectory() as empty:
+            cold = startup_seconds(*shapes, cache_dir=empty)
+        warm = startup_seconds(*shapes)
+        lines.append(f"start-up, {name} x {shapes[0]}: empty cache {cold[0]:.2f} s (slowest first call "
+                     f"{cold[1]:.2f} s), warm cache {warm[0]:.2f} s (slowest {warm[1]:.2f} s)")
+    return lines
 
 
 # --- the report ---------------------------------------------------------------------
 
-ROW = "{:<12} {:<8} {:<13} {:>10} {:>9} {:>9}"
+ROW = "{:<12} {:<8} {:<13} {:>14} {:>12} {:>8} {:>8} {:>8}"
+HEADER = ROW.format("workload", "op", "impl", "interleaved ms", "separate ms", "ratio", "ratio", "GFLOP/s")
+SUBHEADER = ROW.format("", "", "", "(median)", "(median)", "inter.", "separ.", "(inter.)")
 
 
 def bench_workload(workload: Workload, repeat: int, torch) -> list[str]:
@@ -240,26 +296,26 @@ def bench_workload(workload: Workload, repeat: int, torch) -> list[str]:
     steps = {"cnnbook": cnnbook_conv_step(*args), "numpy im2col": numpy_conv_step(*args)}
     if torch is not None:
         steps["torch"] = torch_conv_step(torch, *args)
-    lines = _rows(workload.name, "conv", round_robin(steps, repeat), workload.flops())
+    lines = _rows(workload.name, "conv", interleaved_and_separate(steps, repeat), workload.flops())
 
-    pooled_dy = rng.standard_normal(y.shape[:2] + (y.shape[2] // 2, y.shape[3] // 2), dtype=np.float32)
+    P, Q = y.shape[2] // 2, y.shape[3] // 2
+    y = np.ascontiguousarray(y[:, :, : 2 * P, : 2 * Q])  # 2x2 windows side by side cover it
+    pooled_dy = rng.standard_normal(y.shape[:2] + (P, Q), dtype=np.float32)
     for kind in ("max", "avg"):
-        ours = cnnbook_pool_step(kind, y, pooled_dy)
-        if ours is None:
-            continue
-        steps = {"cnnbook": ours, "numpy reshape": numpy_pool_step(kind, y, pooled_dy)}
+        steps = {"cnnbook": cnnbook_pool_step(kind, y, pooled_dy), "numpy reshape": numpy_pool_step(kind, y, pooled_dy)}
         if torch is not None:
             steps["torch"] = torch_pool_step(torch, kind, y, pooled_dy)
-        lines += _rows(workload.name, f"{kind}pool", round_robin(steps, repeat), None)
+        lines += _rows(workload.name, f"{kind}pool", interleaved_and_separate(steps, repeat), None)
     return lines
 
 
-def _rows(workload: str, op: str, medians: dict[str, float], flops: float | None) -> list[str]:
+def _rows(workload: str, op: str, medians: dict[str, tuple[float, float]], flops: float | None) -> list[str]:
     ours = medians["cnnbook"]
     return [
-        ROW.format(workload, op, name, f"{seconds * 1e3:.3f}", f"{seconds / ours:.2f}",
-                   "" if flops is None else f"{flops / seconds / 1e9:.1f}")
-        for name, seconds in medians.items()
+        ROW.format(workload, op, name, f"{both[0] * 1e3:.3f}", f"{both[1] * 1e3:.3f}",
+                   f"{both[0] / ours[0]:.2f}", f"{both[1] / ours[1]:.2f}",
+                   "" if flops is None else f"{flops / both[0] / 1e9:.1f}")
+        for name, both in medians.items()
     ]
 
 
@@ -286,11 +342,13 @@ def main(argv=None) -> int:
         print(f"torch {torch.__version__} on {torch.get_num_threads()} threads")
     size = 256 if args.quick else 2048
     print(f"sgemm float32 {size}x{size}: {sgemm_gflops(size, 1 if args.quick else 5):.1f} GFLOP/s (the ceiling)")
-    print(ROW.format("workload", "op", "impl", "median ms", "ratio", "GFLOP/s"))
+    print(HEADER)
+    print(SUBHEADER)
     for workload in workloads:
         for line in bench_workload(workload, repeat, torch):
             print(line, flush=True)
-    print(f"start-up (import cnnbook + first conv2d, warm cache): {startup_seconds():.2f} s")
+    for line in startup_lines(["a chapter's example"] if args.quick else list(STARTUP_SHAPES)):
+        print(line, flush=True)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The ``cnnbook`` command line: ``lab``, ``exercises`` and ``grade``."""
+"""The ``cnnbook`` command line: ``lab``, ``exercises``, ``warm`` and ``grade``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     exercises = commands.add_parser("exercises", help="generate exercises/ from solutions/")
     exercises.add_argument("--root", default=".", help="the book's folder (default: the current directory)")
     exercises.add_argument("--check", action="store_true", help="only report exercises that are out of date")
+
+    warm = commands.add_parser("warm", help="compile the numba kernels into the cache now (after installing)")
+    warm.add_argument("--dtype", choices=["float32", "float64"], action="append",
+                      help="only this dtype (may be repeated; default: both)")
 
     from .grading.command import add_arguments
 
@@ -44,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_lab(args.root, args.port, open_browser=not args.no_browser)
     if args.command == "exercises":
         return _exercises(Path(args.root), args.check)
+    if args.command == "warm":
+        from .warm import DTYPES, run
+
+        return run(args.dtype or list(DTYPES))
     from .grading.command import run
 
     return run(args, parser)

@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import _conv_kernels as kernels
+from . import _numpy_kernels
+from ._parallel import run_chunks
 from ._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
+
+# Calls below this many multiply-adds (the chapters' examples) take the NumPy path: as fast there,
+# and no wait for numba's compiler on an empty cache (`python -m cnnbook.bench` measures both).
+SMALL_WORK = 1 << 18
 
 
 def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
@@ -28,9 +34,13 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     x, w = layer.x, layer.w
     N, K = x.shape[0], w.shape[0]
     bias = np.zeros(K, layer.dtype) if layer.b is None else layer.b
+    if layer.is_small():
+        return _numpy_kernels.conv2d(x, w, bias, layer.stride, layer.padding, (layer.P, layer.Q))
     y = np.empty((N, K, layer.P, layer.Q), layer.dtype)
-    kernels.conv2d_by_sample(x, layer.w_matrix(), layer.w_channels_last(), bias,
-                             y.reshape(N, K, layer.P * layer.Q), *layer.geometry())
+    arrays = (x, layer.w_matrix(), layer.w_channels_last(), bias, y.reshape(N, K, layer.P * layer.Q))
+    starts, stops = kernels.chunk_bounds(N, kernels.forward_chunks(N, layer.work_per_sample()))
+    geometry = layer.geometry()
+    run_chunks(lambda i: kernels.conv2d_samples(*arrays, *geometry, starts[i], stops[i]), len(starts))
     return y
 
 
@@ -45,12 +55,20 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, input_grad=True):
     """
     layer = _Layer("conv2d_backward", x, w, stride, padding, dy=dy)
     x, w, dy = layer.x, layer.w, layer.dy
+    db = dy.sum(axis=0).reshape(w.shape[0], -1).sum(axis=1)  # as dy.sum(axis=(0, 2, 3)), 3x faster
+    if layer.is_small():
+        dx, dw = _numpy_kernels.conv2d_backward(dy, x, w, layer.stride, layer.padding, input_grad)
+        return dx, dw, db
     dx = np.empty(x.shape if input_grad else (0, *x.shape[1:]), layer.dtype)
     dw = np.empty(w.shape, layer.dtype)
     w_flipped = layer.w_flipped() if input_grad else np.empty((w.shape[1], 0), layer.dtype)
-    kernels.conv2d_backward_by_sample(dy, x, layer.w_matrix(), w_flipped, dx,
-                                      dw.reshape(layer.w_matrix().shape), bool(input_grad), *layer.geometry())
-    db = dy.sum(axis=0).reshape(w.shape[0], -1).sum(axis=1)  # as dy.sum(axis=(0, 2, 3)), 3x faster
+    N, positions = x.shape[0], layer.P * layer.Q
+    starts, stops = kernels.chunk_bounds(N, kernels.backward_chunks(N, layer.work_per_sample(), positions))
+    partial_dw = np.empty((len(starts), *layer.w_matrix().shape), layer.dtype)  # one per chunk, added up in order
+    arrays, geometry = (dy, x, layer.w_matrix(), w_flipped, dx), layer.geometry()
+    run_chunks(lambda i: kernels.conv2d_backward_samples(*arrays, partial_dw[i], bool(input_grad), *geometry,
+                                                         starts[i], stops[i]), len(starts))
+    kernels.add_up(partial_dw, dw)
     return (dx if input_grad else None), dw, db
 
 
@@ -107,6 +125,15 @@ class _Layer:
     def w_flipped(self):
         """``(C, R*S*K)``: ``[c, (r*S + s)*K + k] = w[k, c, R-1-r, S-1-s]``, the filters of the input gradient."""
         return np.ascontiguousarray(self.w[:, :, ::-1, ::-1].transpose(1, 2, 3, 0)).reshape(self.w.shape[1], -1)
+
+    def is_small(self):
+        """Whether this call takes the NumPy path (:mod:`cnnbook._numpy_kernels`): a forward pass
+        of fewer than ``SMALL_WORK`` multiply-adds, which the numba kernels do not speed up."""
+        return self.x.shape[0] * self.work_per_sample() < SMALL_WORK
+
+    def work_per_sample(self):
+        """Multiply-adds of one sample's forward pass: ``K * C*R*S * P*Q``."""
+        return self.w.size * self.P * self.Q
 
     def geometry(self):
         """The arguments every kernel takes after its arrays: R, S, sh, sw, ph, pw, P, Q."""

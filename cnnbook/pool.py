@@ -26,7 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _pool_kernels
+from . import _numpy_kernels, _pool_kernels
+from ._parallel import run_chunks
 from ._validation import as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
 from .sizes import conv_output_size
 
@@ -79,8 +80,10 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     by ``kh * kw``, padding included (PyTorch's ``count_include_pad=True``).
     """
     x, windows = check_pool_arguments("avg_pool2d", x, kernel_size, stride, padding)
+    if is_small(x):
+        return _numpy_kernels.avg_pool2d(x, *windows)
     y = np.empty(x.shape[:2] + windows.output, dtype=x.dtype)
-    _pool_kernels.avg_pool_forward(_planes(x), *windows.geometry(), _planes(y))
+    _on_planes(_pool_kernels.avg_pool_forward, _planes(x), *windows.geometry(), _planes(y))
     return y
 
 
@@ -93,8 +96,10 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0) -> np.ndarra
     ``dy / (kh * kw)`` per cell; the shares that fall on padding are dropped.
     """
     dy, x, windows = check_pool_backward_arguments("avg_pool2d_backward", dy, x, kernel_size, stride, padding)
+    if is_small(x):
+        return _numpy_kernels.avg_pool2d_backward(dy, x.shape, *windows.geometry())
     dx = np.zeros(x.shape, dtype=dy.dtype)
-    _pool_kernels.avg_pool_backward(_planes(dy), *windows.geometry(), _planes(dx))
+    _on_planes(_pool_kernels.avg_pool_backward, _planes(dy), *windows.geometry(), _planes(dx))
     return dx
 
 
@@ -154,6 +159,30 @@ def _planes(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array).reshape((-1,) + array.shape[2:])
 
 
+def is_small(x: np.ndarray) -> bool:
+    """Whether pooling ``x`` takes the NumPy path (:mod:`cnnbook._numpy_kernels`): fewer than
+    ``SMALL_CELLS`` input cells, where numba has nothing to speed up (and may still be compiling)."""
+    return x.size < SMALL_CELLS
+
+
+# Inputs below this many cells (the chapters' examples) take the NumPy path.
+SMALL_CELLS = 1 << 14
+# A chunk of planes is worth a turn of the thread pool from about this many input cells on.
+MIN_CHUNK_CELLS = 1 << 16
+CHUNKS = 8
+
+
+def _on_planes(kernel, planes: np.ndarray, *arguments) -> None:
+    """Run ``kernel(planes, *arguments, first, stop)`` over chunks of the ``(N*C, H, W)`` ``planes``.
+
+    The chunks depend on the shape only; each plane is computed by one thread.
+    """
+    count = planes.shape[0]
+    chunks = max(1, min(count, CHUNKS, planes.size // MIN_CHUNK_CELLS))
+    edges = (np.arange(chunks + 1) * count) // chunks
+    run_chunks(lambda i: kernel(planes, *arguments, edges[i], edges[i + 1]), chunks)
+
+
 def max_pool_with_indices(x: np.ndarray, windows: PoolWindows) -> tuple[np.ndarray, np.ndarray]:
     """:func:`max_pool2d` of a checked ``x`` (:func:`check_pool_arguments`), and where each maximum is.
 
@@ -162,9 +191,11 @@ def max_pool_with_indices(x: np.ndarray, windows: PoolWindows) -> tuple[np.ndarr
     ``return_indices``), or -1 when it is padding. :class:`cnnbook.layers.MaxPool2d` keeps them
     for its backward pass (:func:`max_pool_backward_at`).
     """
+    if is_small(x):
+        return _numpy_kernels.max_pool_with_indices(x, *windows)
     y = np.empty(x.shape[:2] + windows.output, dtype=x.dtype)
     indices = np.empty(y.shape, dtype=np.int32)
-    _pool_kernels.max_pool_forward(_planes(x), *windows.geometry(), _planes(y), _planes(indices))
+    _on_planes(_pool_kernels.max_pool_forward, _planes(x), *windows.geometry(), _planes(y), _planes(indices))
     return y, indices
 
 
@@ -175,5 +206,9 @@ def max_pool_backward_at(dy: np.ndarray, indices: np.ndarray, x: np.ndarray) -> 
     shape and the common float dtype of ``dy`` and ``x``.
     """
     dx = np.zeros(x.shape, dtype=common_float_dtype(dy, x))
-    _pool_kernels.max_pool_backward(_planes(dy.astype(dx.dtype, copy=False)), _planes(indices), _planes(dx))
+    if is_small(x):
+        _numpy_kernels.max_pool_backward_at(dy.astype(dx.dtype, copy=False), indices, dx)
+        return dx
+    _on_planes(_pool_kernels.max_pool_backward, _planes(dy.astype(dx.dtype, copy=False)), _planes(indices),
+               _planes(dx))
     return dx

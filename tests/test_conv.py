@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +14,9 @@ from hypothesis import strategies as st
 
 import cnnbook as cb
 from cnnbook import conv
+
+# Every test here runs twice: on the numba kernels and on the NumPy path that small calls take.
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 # (name, x shape, w shape, stride, padding, with bias)
 EDGE_CASES = [
@@ -37,6 +39,9 @@ EDGE_CASES = [
     ("input gradient as a correlation, largest padding", (3, 6, 7, 9), (5, 6, 3, 5), 1, (2, 4), True),
     ("padding as large as the kernel", (2, 5, 4, 4), (8, 5, 3, 3), 1, 3, False),
     ("many samples on small maps: grouped weight gradient, short last group", (37, 3, 4, 4), (6, 3, 3, 3), 1, 1, True),
+    ("strided input gradient, 18 filters, stride 2, padding 2", (2, 3, 9, 8), (18, 3, 3, 3), 2, 2, True),
+    ("1x1 stride 2 shortcut, 16 filters", (3, 5, 6, 7), (16, 5, 1, 1), 2, 0, False),
+    ("strided, stride (3, 2), kernel as wide as the padded input", (2, 2, 7, 4), (17, 2, 3, 6), (3, 2), (1, 1), True),
 ]
 CASE_IDS = [case[0] for case in EDGE_CASES]
 
@@ -79,9 +84,9 @@ def test_edge_cases_take_every_path():
     """Each kernel choice in :mod:`cnnbook._conv_kernels` is made both ways by some edge case."""
     forward, input_grad = set(), set()
     for _, _, (K, C, R, S), stride, padding, _ in EDGE_CASES:
-        (sh, sw), (ph, pw) = np.broadcast_to(stride, 2), np.broadcast_to(padding, 2)
+        geometry = (C, K, R, S, *np.broadcast_to(stride, 2), *np.broadcast_to(padding, 2))
         forward.add(conv.kernels.blocks_pay(K, C * R * S))
-        input_grad.add(conv.kernels.input_grad_is_correlation(C, K, R, S, sh, sw, ph, pw))
+        input_grad.add(conv.kernels.input_grad_is_correlation(*geometry))
     assert forward == input_grad == {True, False}
 
 
@@ -211,13 +216,13 @@ def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, s
         y = cb.conv2d(x, w, b, stride=stride, padding=1)
         return (y, *cb.conv2d_backward(np.cos(y), x, w, stride=stride, padding=1))
 
-    threads = numba.get_num_threads()
+    threads = cb.get_num_threads()
     first, second = run(), run()
     try:
-        numba.set_num_threads(1)
+        cb.set_num_threads(1)
         single = run()
     finally:
-        numba.set_num_threads(threads)
+        cb.set_num_threads(threads)
     for a, b_, c in zip(first, second, single):
         np.testing.assert_array_equal(a, b_)
         np.testing.assert_array_equal(a, c)

@@ -14,6 +14,9 @@ import pytest
 import cnnbook as cb
 
 
+# Every test here runs twice: on the numba kernels and on the NumPy path that small calls take.
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 def scatter_backward(dy, x, w, stride, padding):
     """The backward pass as one multiply-add per (output position, filter tap): no inserted zeros."""
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))

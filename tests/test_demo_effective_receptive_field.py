@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-import numba
 import numpy as np
 import pytest
 
@@ -67,12 +66,12 @@ def test_random_linear_stacks_follow_the_path_counts_on_average():
     share = path_counts(4) / path_counts(4).sum()
     assert mean_square.shape == (9, 9) and np.isclose(mean_square.sum(), 1.0)
     assert np.abs(mean_square - share).sum() / 2 < 0.1
-    threads = numba.get_num_threads()
+    threads = cb.get_num_threads()
     mean_abs = mean_input_gradient(4, trials=8, seed=3)
-    assert numba.get_num_threads() == threads                                        # restored after the loop
+    assert cb.get_num_threads() == threads                                        # restored after the loop
     with pytest.raises(ValueError):
         mean_input_gradient(4, trials=1, activation="sigmoid")
-    assert numba.get_num_threads() == threads                                        # ... and after an error
+    assert cb.get_num_threads() == threads                                        # ... and after an error
     assert np.array_equal(mean_abs, mean_input_gradient(4, trials=8, seed=3))      # deterministic
     assert not np.array_equal(mean_abs, mean_input_gradient(4, trials=8, seed=4))
     assert mean_abs[4, 4] > mean_abs[0, 0]

@@ -3,13 +3,15 @@ against finite differences, hand-checked examples, and argument checking."""
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnnbook as cb
+
+# Every test here runs twice: on the numba kernels and on the NumPy path that small calls take.
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 FAST = {"max": cb.max_pool2d, "avg": cb.avg_pool2d}
 FAST_BACKWARD = {"max": cb.max_pool2d_backward, "avg": cb.avg_pool2d_backward}
@@ -315,14 +317,14 @@ def test_results_are_identical_run_to_run_and_across_thread_counts(kind):
     def run():
         return FAST[kind](x, *args), FAST_BACKWARD[kind](dy, x, *args)
 
-    threads_before = numba.get_num_threads()
+    threads_before = cb.get_num_threads()
     try:
-        numba.set_num_threads(1)
+        cb.set_num_threads(1)
         one_thread = run()
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        cb.set_num_threads(3)
         several_threads, again = run(), run()
     finally:
-        numba.set_num_threads(threads_before)
+        cb.set_num_threads(threads_before)
     for a, b, c in zip(one_thread, several_threads, again):
         assert np.array_equal(a, b) and np.array_equal(b, c)
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import numba
 import numpy as np
 
+from .._parallel import num_threads
 from .._validation import _is_int, as_float_array
 from ..activations import relu_backward, tanh_backward
 from ..conv import conv2d, conv2d_backward
@@ -137,12 +137,8 @@ def _one_thread():
     The layers here are tiny (a few hundred pixels): waking the thread pool for each of the
     thousands of calls costs more than the work, and much more on a busy machine.
     """
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
+    with num_threads(1):
         yield
-    finally:
-        numba.set_num_threads(threads)
 
 
 def central_share(grid, side: int) -> float:

@@ -158,26 +158,21 @@ def train_lenet(model, optimizer, data, rng: np.random.Generator, epochs: int = 
     (``run.end_train_loss``, ``run.end_train_accuracy``). The test digits are never used.
     ``data`` is a :class:`cnnbook.data.DigitsDataset`.
 
-    ``threads``: numba threads, and BLAS threads for the dense layers' matrix products, while
-    training (both restored afterwards); ``None`` leaves the settings alone. The default is 1:
-    batches of 32 tiny images are too small to share between threads (``python -m
+    ``threads``: threads of cnnbook's kernels (:func:`cnnbook.set_num_threads`), and BLAS threads
+    for the dense layers' matrix products, while training (both restored afterwards); ``None``
+    leaves the settings alone. The default is 1: batches of 32 tiny images are too small to share between threads (``python -m
     cnnbook.bench_training`` measures both), and a second BLAS thread only keeps another core busy.
     The results do not depend on it beyond float rounding.
     """
-    import numba
     from threadpoolctl import threadpool_limits
+
+    from .._parallel import num_threads
 
     x, y = shift_augment(data.x_train, data.y_train, blank_value(data)) if augment else (data.x_train, data.y_train)
     validation = {"x_val": data.x_val, "y_val": data.y_val} if len(data.x_val) else {}
-    previous = numba.get_num_threads()
-    try:
-        if threads is not None:
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        with threadpool_limits(limits=threads, user_api="blas"):
-            return fit_with_schedule(model, optimizer, x, y, epochs, batch_size, rng, schedule=schedule,
-                                     x_eval=data.x_train, y_eval=data.y_train, progress=progress, **validation)
-    finally:
-        numba.set_num_threads(previous)
+    with num_threads(threads), threadpool_limits(limits=threads, user_api="blas"):
+        return fit_with_schedule(model, optimizer, x, y, epochs, batch_size, rng, schedule=schedule,
+                                 x_eval=data.x_train, y_eval=data.y_train, progress=progress, **validation)
 
 
 def train_recipe(recipe: Recipe, seed: int, data, build=None) -> tuple[Sequential, ScheduledRun]:

@@ -1,0 +1,45 @@
+"""Small calls take the NumPy path (no compiler on an empty cache); ``cnnbook warm`` fills the cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+SMALL_CALLS = """
+import numpy as np, cnnbook as cb
+from cnnbook import _conv_kernels, _pool_kernels
+for dtype in (np.float64, np.float32):
+    for stride in (1, 2):
+        x, w = np.ones((2, 3, 8, 8), dtype), np.ones((4, 3, 3, 3), dtype)
+        y = cb.conv2d(x, w, None, stride, 1)
+        cb.conv2d_backward(np.ones_like(y), x, w, stride, 1)
+        z = cb.max_pool2d(y, 2, 2)
+        cb.max_pool2d_backward(np.ones_like(z), y, 2, 2)
+        cb.avg_pool2d_backward(np.ones_like(z), y, 2, 2)
+kernels = [_conv_kernels.conv2d_samples, _conv_kernels.conv2d_backward_samples, _pool_kernels.max_pool_forward,
+           _pool_kernels.max_pool_backward, _pool_kernels.avg_pool_forward, _pool_kernels.avg_pool_backward]
+print(sum(len(kernel.signatures) for kernel in kernels))
+"""
+
+
+def run_python(code_or_args, cache_dir, *, module=False):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)}
+    command = [sys.executable, "-m", *code_or_args] if module else [sys.executable, "-c", code_or_args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_a_chapters_first_calls_compile_no_kernel(tmp_path):
+    result = run_python(SMALL_CALLS, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"  # no kernel was compiled (nor loaded) for these calls
+
+
+def test_warm_compiles_every_kernel_into_the_cache(tmp_path):
+    result = run_python(["cnnbook", "warm", "--dtype", "float64"], tmp_path, module=True)
+    assert result.returncode == 0, result.stderr
+    assert "kernels for float64 compiled and cached" in result.stdout
+    cached = "\n".join(path.name for path in tmp_path.rglob("*.nbi"))
+    for kernel in ("conv2d_samples", "conv2d_backward_samples", "max_pool_forward", "max_pool_backward",
+                   "avg_pool_forward", "avg_pool_backward"):
+        assert f".{kernel}-" in cached, f"{kernel} not in the cache:\n{cached}"
