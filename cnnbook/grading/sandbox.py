@@ -106,15 +106,10 @@ def _warm_up_kernels() -> None:
     """Load each compiled kernel once, here, so that every session forked later starts with it in memory."""
     import numpy as np
 
-    import cnnbook as cb
+    from cnnbook.warm import warm_kernels
 
     for dtype in (np.float64, np.float32):
-        for stride in (1, 2):
-            x, w = np.ones((1, 2, 6, 6), dtype), np.ones((3, 2, 3, 3), dtype)
-            y = cb.conv2d(x, w, np.zeros(3, dtype), stride=stride, padding=1)
-            cb.conv2d_backward(np.ones_like(y), x, w, stride=stride, padding=1)
-            for pool, backward in ((cb.max_pool2d, cb.max_pool2d_backward), (cb.avg_pool2d, cb.avg_pool2d_backward)):
-                backward(np.ones_like(pool(x, 2, stride)), x, 2, stride)
+        warm_kernels(dtype)
 
 
 def _become_subreaper() -> None:
