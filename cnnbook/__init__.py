@@ -48,5 +48,14 @@ from .activations import (  # noqa: E402
 from . import data, init, layers, losses, model_io, nn, optim, training  # noqa: E402
 from .losses import softmax_cross_entropy  # noqa: E402
 from .training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
+# Going deeper (chapter 9): batch normalisation, dropout, global average pooling.
+from .nn.batchnorm import (  # noqa: E402
+    batch_norm2d,
+    batch_norm2d_backward,
+    batch_norm2d_backward_reference,
+    batch_norm2d_reference,
+)
+from .nn.dropout import dropout, dropout_backward  # noqa: E402
+from .nn.global_pool import global_avg_pool2d, global_avg_pool2d_backward  # noqa: E402
 
 __version__ = "0.1.0"

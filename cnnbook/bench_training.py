@@ -4,13 +4,15 @@ One epoch = one pass over chapter 8's 1,077 training digits (its split: 1,077 tr
 validation, 360 test) in mini-batches of 32 (34 batches), each batch a forward pass, the softmax
 cross-entropy loss, a backward pass and an Adam step, float32.
 The network is chapter 8's (:func:`cnnbook.demos.lenet.build_lenet`): conv16-ReLU-pool,
-conv32-ReLU-pool, dense 64, dense 10. PyTorch (on the CPU, when installed) trains the same
-network from the same starting weights on the same batches.
+conv32-ReLU-pool, dense 64, dense 10; or, with ``--model resnet``, chapter 9's small residual
+network (:func:`cnnbook.nn.build_resnet_digits`: a stem, two residual blocks with batch
+normalisation, global average pooling, dense 10). PyTorch (on the CPU, when installed) trains the
+same network from the same starting weights on the same batches (:func:`cnnbook.nn.torch_twin.torch_twin`).
 
-Threads. numba's kernels and PyTorch's can each use several threads. These batches are small
+Threads. cnnbook's kernels and PyTorch's can each use several threads. These batches are small
 (32 images of 8x8), so starting threads may cost more than it saves, and on a shared machine a
 second thread may wait for a busy core. The bench therefore times each library with 1 thread and
-with every usable core (``numba.set_num_threads``, ``torch.set_num_threads``).
+with every usable core (:func:`cnnbook.set_num_threads`, ``torch.set_num_threads``).
 
 All variants take turns epoch by epoch (round-robin), so a noisy machine slows them alike. The
 table gives the median epoch time; ``vs best torch`` is ``time / (fastest torch variant's time)``:
@@ -28,18 +30,23 @@ import cnnbook as cb
 
 from ._runtime import usable_cores
 from .bench import round_robin
-from .demos.lenet import BATCH_SIZE, VAL_FRACTION, build_lenet, import_torch, torch_lenet, train_torch_epoch
+from .demos.lenet import BATCH_SIZE, VAL_FRACTION, build_lenet, import_torch, train_torch_epoch
+from .nn.resnet import build_resnet_digits
+from .nn.torch_twin import torch_twin
 from .optim import Adam
 from .training import fit
+
+#: The networks the bench can time: a name and a builder ``build(rng) -> model``.
+MODELS = {"lenet": build_lenet, "resnet": build_resnet_digits}
 
 ROW = "{:<10} {:>7} {:>15} {:>14}"
 HEADER = ROW.format("impl", "threads", "median ms/epoch", "vs best torch")
 
 
-def cnnbook_epoch(data, seed: int, lr: float) -> Callable[[], None]:
-    """A function that trains a cnnbook LeNet for one more epoch each time it is called."""
+def cnnbook_epoch(data, seed: int, lr: float, build=build_lenet) -> Callable[[], None]:
+    """A function that trains a cnnbook network (``build(rng)``) for one more epoch each time it is called."""
     rng = np.random.default_rng(seed)
-    model = build_lenet(rng)
+    model = build(rng)
     optimizer = Adam(model.parameters(), lr=lr)
 
     def epoch():
@@ -48,10 +55,10 @@ def cnnbook_epoch(data, seed: int, lr: float) -> Callable[[], None]:
     return epoch
 
 
-def torch_epoch(torch, data, seed: int, lr: float) -> Callable[[], None]:
+def torch_epoch(torch, data, seed: int, lr: float, build=build_lenet) -> Callable[[], None]:
     """The same for PyTorch: same starting weights (copied from cnnbook's), same batch order."""
     rng = np.random.default_rng(seed)
-    net = torch_lenet(torch, build_lenet(rng))
+    net = torch_twin(torch, build(rng))
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
 
@@ -62,12 +69,11 @@ def torch_epoch(torch, data, seed: int, lr: float) -> Callable[[], None]:
 
 
 def with_threads(library: str, threads: int, torch, epoch: Callable[[], None]) -> Callable[[], None]:
-    """``epoch`` run with ``threads`` threads for ``library`` ("cnnbook": numba; "torch")."""
-    import numba
+    """``epoch`` run with ``threads`` threads for ``library`` ("cnnbook" or "torch")."""
 
     def run():
         if library == "cnnbook":
-            numba.set_num_threads(threads)
+            cb.set_num_threads(threads)
         else:
             torch.set_num_threads(threads)
         epoch()
@@ -75,32 +81,33 @@ def with_threads(library: str, threads: int, torch, epoch: Callable[[], None]) -
     return run
 
 
-def run(repeat: int = 15, quick: bool = False, seed: int = 0, lr: float = 1e-3) -> list[str]:
+def run(repeat: int = 15, quick: bool = False, seed: int = 0, lr: float = 1e-3, model: str = "lenet") -> list[str]:
     """The report's lines: a header, then one row per (implementation, thread count)."""
     import numba
 
+    build = MODELS[model]
     torch = import_torch()
     data = cb.data.load_digits_dataset(seed, val_fraction=VAL_FRACTION)
     if quick:  # a few batches only: checks that everything runs
         data = data._replace(x_train=data.x_train[:96], y_train=data.y_train[:96])
     cores = usable_cores()
-    thread_counts = sorted({1, min(cores, numba.config.NUMBA_NUM_THREADS)})
+    thread_counts = sorted({1, cb.get_num_threads()})
     steps = {}
     for threads in thread_counts:
-        steps[("cnnbook", threads)] = with_threads("cnnbook", threads, torch, cnnbook_epoch(data, seed, lr))
+        steps[("cnnbook", threads)] = with_threads("cnnbook", threads, torch, cnnbook_epoch(data, seed, lr, build))
     if torch is not None:
         for threads in sorted({1, cores}):
-            steps[("torch", threads)] = with_threads("torch", threads, torch, torch_epoch(torch, data, seed, lr))
-    numba_threads, torch_threads = numba.get_num_threads(), torch.get_num_threads() if torch else None
+            steps[("torch", threads)] = with_threads("torch", threads, torch, torch_epoch(torch, data, seed, lr, build))
+    cnnbook_threads, torch_threads = cb.get_num_threads(), torch.get_num_threads() if torch else None
     try:
         medians = round_robin(steps, repeat)
     finally:
-        numba.set_num_threads(numba_threads)
+        cb.set_num_threads(cnnbook_threads)
         if torch is not None:
             torch.set_num_threads(torch_threads)
 
     lines = [f"cnnbook {cb.__version__}, numpy {np.__version__}, numba {numba.__version__}; "
-             f"{len(data.x_train)} training digits, batch {BATCH_SIZE}, Adam, float32; "
+             f"{model}, {len(data.x_train)} training digits, batch {BATCH_SIZE}, Adam, float32; "
              f"median of {repeat} epochs; {cores} usable core(s)"]
     if torch is None:
         lines.append("torch: skipped (PyTorch is not installed)")
@@ -121,10 +128,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnnbook.bench_training", description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=15, help="timed epochs per variant (default 15)")
     parser.add_argument("--quick", action="store_true", help="96 digits, one repeat: checks that the bench runs")
+    parser.add_argument("--model", choices=sorted(MODELS), default="lenet",
+                        help="lenet: chapter 8's network (default); resnet: chapter 9's residual network")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
-    for line in run(1 if args.quick else args.repeat, args.quick):
+    for line in run(1 if args.quick else args.repeat, args.quick, model=args.model):
         print(line, flush=True)
     return 0
 

@@ -13,8 +13,19 @@ Parameters have one interface, used by the optimisers and by :mod:`cnnbook.model
 
 * a :class:`Parameter` holds ``.value`` and ``.grad``, two arrays of the same shape and dtype;
 * ``layer.params`` is a dict ``name -> Parameter`` (``"weight"``, ``"bias"``);
-* ``layer.parameters()`` yields ``(name, Parameter)`` pairs; :class:`Sequential` prefixes each
-  name with the layer's position, giving stable unique names such as ``"0.weight"``.
+* ``layer.parameters()`` yields ``(name, Parameter)`` pairs; a layer made of layers (its
+  ``children()``, e.g. :class:`Sequential`) prefixes each name with the child's name, giving
+  stable unique names such as ``"0.weight"``.
+
+Besides parameters a layer may hold **buffers**: arrays that are part of the model's state but
+are not trained by the optimiser, such as batch normalisation's running statistics.
+``layer.buffers()`` yields ``(name, array)`` pairs named like the parameters (``"1.running_mean"``);
+:mod:`cnnbook.model_io` saves and loads them with the parameters.
+
+Modes: every layer starts in **training mode** (``layer.training`` is ``True``). ``model.eval()``
+switches it and all the layers inside it to evaluation mode, ``model.train()`` back (both return
+the model, as in PyTorch). Only layers whose computation differs at inference look at the mode
+(batch normalisation, dropout); for all others the two modes compute the same thing.
 
 dtype: layers with parameters are created float32 (``dtype=np.float64`` for gradient checks)
 and compute in their own dtype, casting their input and ``dy`` to it. ``model.astype(np.float64)``
@@ -76,8 +87,12 @@ class Layer:
     """Base class: checks shapes, keeps the input, and hands parameters out uniformly.
 
     Subclasses implement ``_forward(x) -> y`` and ``_backward(dy) -> dx`` (reading ``self.x``),
-    and, when they care about the input's layout, ``_check_input(x)``.
+    and, when they care about the input's layout, ``_check_input(x)``. A layer built from other
+    layers lists them in ``children()``; one with buffers names them in ``_buffer_names``.
     """
+
+    training = True  # a class default, so that every layer starts in training mode
+    _buffer_names: tuple[str, ...] = ()  # attributes holding the layer's own buffers (arrays)
 
     def __init__(self):
         self.params: dict[str, Parameter] = {}
@@ -111,9 +126,35 @@ class Layer:
         self._backward_parameters(dy)
         return None
 
+    def children(self) -> list[tuple[str, "Layer"]]:
+        """The layers this one is built from, as ``(name, layer)`` pairs (none for a simple layer)."""
+        return []
+
     def parameters(self):
-        """Yield ``(name, Parameter)`` pairs, in a fixed order."""
+        """Yield ``(name, Parameter)`` pairs, in a fixed order: the layer's own, then its children's."""
         yield from self.params.items()
+        for prefix, child in self.children():
+            for name, p in child.parameters():
+                yield f"{prefix}.{name}", p
+
+    def buffers(self):
+        """Yield ``(name, array)`` pairs of the state that is saved but not trained (e.g. running statistics)."""
+        for name in self._buffer_names:
+            yield name, getattr(self, name)
+        for prefix, child in self.children():
+            for name, array in child.buffers():
+                yield f"{prefix}.{name}", array
+
+    def train(self, mode: bool = True) -> "Layer":
+        """Put this layer and every layer inside it in training mode (or evaluation mode if ``mode`` is False)."""
+        self.training = bool(mode)
+        for _, child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> "Layer":
+        """Evaluation (inference) mode for this layer and every layer inside it: ``train(False)``."""
+        return self.train(False)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero, in place."""
@@ -126,9 +167,13 @@ class Layer:
         return next((p.value.dtype for _, p in self.parameters()), None)
 
     def astype(self, dtype) -> "Layer":
-        """Convert every parameter (and its gradient) to ``dtype`` in place; returns ``self``."""
-        for _, p in self.parameters():
+        """Convert every parameter (and its gradient) and every buffer to ``dtype`` in place; returns ``self``."""
+        for p in self.params.values():
             p.astype(dtype)
+        for name in self._buffer_names:
+            setattr(self, name, getattr(self, name).astype(dtype))
+        for _, child in self.children():
+            child.astype(dtype)
         return self
 
     def _as_float(self, array, name: str) -> np.ndarray:
@@ -145,9 +190,9 @@ class Layer:
         """Add the parameter gradients only (``backward(dy, input_grad=False)``).
 
         By default: :meth:`_backward` with its ``dx`` dropped, or nothing for a layer without
-        parameters. Layers that can skip the work of ``dx`` override this.
+        parameters (its own or its children's). Layers that can skip the work of ``dx`` override this.
         """
-        if self.params:
+        if next(self.parameters(), None) is not None:
             self._backward(dy)
 
     def _check_input(self, x: np.ndarray) -> None:
@@ -182,11 +227,12 @@ class Conv2d(Layer):
     ``x`` ``(N, C, H, W)`` -> ``y`` ``(N, K, P, Q)``; ``weight`` ``(K, C, R, S)``, ``bias`` ``(K,)``
     with ``C = in_channels``, ``K = out_channels``, ``(R, S) = kernel_size``. The weight is drawn
     by ``init`` (a name in :data:`cnnbook.init.INITIALIZERS` or a callable) from ``rng``; the
-    bias starts at zero.
+    bias starts at zero. ``bias=False`` leaves the bias out (as PyTorch's ``bias=False``), e.g.
+    before a batch normalisation, whose shift would cancel it.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *,
-                 rng=None, init="fan_in_uniform", dtype=np.float32):
+                 bias: bool = True, rng=None, init="fan_in_uniform", dtype=np.float32):
         super().__init__()
         self.in_channels = _positive_int(in_channels, "in_channels", "Conv2d")
         self.out_channels = _positive_int(out_channels, "out_channels", "Conv2d")
@@ -195,17 +241,21 @@ class Conv2d(Layer):
         self.padding = as_pair(padding, "padding", "Conv2d", minimum=0)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.params = _weight_and_bias(shape, rng, init, dtype)
+        if not bias:
+            del self.params["bias"]
 
     def _check_input(self, x):
         self._require(x.ndim == 4 and x.shape[1] == self.in_channels, f"(N, {self.in_channels}, H, W)", x)
 
     def _forward(self, x):
-        return conv2d(x, self.params["weight"].value, self.params["bias"].value, self.stride, self.padding)
+        bias = self.params["bias"].value if "bias" in self.params else None
+        return conv2d(x, self.params["weight"].value, bias, self.stride, self.padding)
 
     def _backward(self, dy, input_grad=True):
         dx, dw, db = conv2d_backward(dy, self.x, self.params["weight"].value, self.stride, self.padding, input_grad)
         self.params["weight"].grad += dw
-        self.params["bias"].grad += db
+        if "bias" in self.params:
+            self.params["bias"].grad += db
         return dx
 
     def _backward_parameters(self, dy):
@@ -214,6 +264,7 @@ class Conv2d(Layer):
     def __repr__(self):
         options = "".join(f", {name}={_int_or_pair(value)}" for name, value, default in
                           (("stride", self.stride, (1, 1)), ("padding", self.padding, (0, 0))) if value != default)
+        options += "" if "bias" in self.params else ", bias=False"
         return (f"Conv2d({self.in_channels}, {self.out_channels}, "
                 f"kernel_size={_int_or_pair(self.kernel_size)}{options})")
 
@@ -390,10 +441,8 @@ class Sequential(Layer):
             return dy if input_grad else None
         return self.layers[0].backward(dy, input_grad)  # the first layer's dx is the model's
 
-    def parameters(self):
-        for i, layer in enumerate(self.layers):
-            for name, p in layer.parameters():
-                yield f"{i}.{name}", p
+    def children(self):
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def __len__(self):
         return len(self.layers)

@@ -1,4 +1,4 @@
-"""Optimisers: SGD with momentum and Adam, updating parameters in place.
+"""Optimisers: SGD with momentum, Adam and AdamW, updating parameters in place.
 
 An optimiser is built from ``model.parameters()`` (``(name, Parameter)`` pairs, see
 :mod:`cnnbook.layers`) and keeps its per-parameter state (velocity, moments) under the same
@@ -11,6 +11,14 @@ names. One training step is::
 ``zero_grad`` is needed because backward accumulates (as in PyTorch); ``step`` does not zero the
 gradients, so two backward passes before one step add up (gradient accumulation over batches).
 ``step`` writes into the existing ``value`` arrays, so references to them stay valid.
+
+Weight decay. ``SGD(..., weight_decay=lam)`` and ``Adam(..., weight_decay=lam)`` add ``lam * w``
+to every parameter's gradient before the update (PyTorch's semantics for both): the gradient of
+an L2 penalty ``lam / 2 * sum(w**2)`` added to the loss. With Adam that decay is then rescaled
+per weight like the rest of the gradient; :class:`AdamW` instead shrinks each weight directly,
+``w -= lr * lam * w``, apart from the gradient step ("decoupled" weight decay, as ``torch.optim.AdamW``).
+Decay applies to every parameter the optimiser holds (biases and batch-norm scales too), as in
+PyTorch when all parameters form one group.
 """
 
 from __future__ import annotations
@@ -101,6 +109,27 @@ class Adam(Optimizer):
             v *= self.beta2
             v += (1 - self.beta2) * g * g
             p.value -= self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as ``torch.optim.AdamW``.
+
+    Each step first shrinks every weight, ``w = w - lr * weight_decay * w``, then takes :class:`Adam`'s
+    step with the plain gradient (no ``weight_decay * w`` in ``g``). The default decay is PyTorch's, 0.01.
+    """
+
+    def __init__(self, parameters, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2):
+        super().__init__(parameters, lr, betas, eps, weight_decay)
+
+    def _gradient(self, p) -> np.ndarray:
+        return p.grad  # the decay is applied to the weights in step(), not through the gradient
+
+    def step(self) -> None:
+        if self.weight_decay:
+            for p in self.params.values():
+                p.value *= 1 - self.lr * self.weight_decay
+        super().step()
 
 
 def _nonnegative(value, name: str, func: str, strict: bool = False) -> float:

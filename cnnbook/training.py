@@ -3,12 +3,18 @@
 The model is any :class:`cnnbook.layers.Layer` whose output is a batch of logits ``(N, K)``;
 the loss is :func:`cnnbook.losses.softmax_cross_entropy`. Shapes: ``x`` ``(N, ...)`` (whatever
 the model's first layer takes), ``y`` ``(N,)`` integer class labels.
+
+Modes (see :mod:`cnnbook.layers`): :func:`fit` trains in training mode and :func:`evaluate`,
+:func:`predict` and :func:`predict_logits` measure in evaluation mode (batch normalisation uses its
+running statistics, dropout drops nothing), each putting the model back in the mode it found it
+in. A model called directly, ``model.forward(x)``, runs in whatever mode it is in.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +55,8 @@ def fit(model, optimizer, x_train, y_train, epochs: int, batch_size: int, rng: n
 
     Parameters: ``x_train`` ``(N, ...)``, ``y_train`` ``(N,)`` ints; ``x_val``, ``y_val``
     likewise or ``None``; ``progress`` shows a tqdm bar (notebook or terminal).
+    The training passes run in training mode (``model.train()``), the validation in evaluation mode;
+    the model is left in the mode it had before.
     Returns a :class:`History` with one entry per epoch.
     Raises :class:`TrainingDiverged` as soon as a batch's loss or a parameter's gradient is NaN or
     infinite, before the optimiser takes that step. A learning rate far too high makes the weights
@@ -71,7 +79,8 @@ def fit(model, optimizer, x_train, y_train, epochs: int, batch_size: int, rng: n
         for epoch in range(epochs):
             start = time.perf_counter()
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
-            loss, accuracy = _train_epoch(model, optimizer, x_train, y_train, batch_size, rng, epoch, bar)
+            with in_mode(model, training=True):
+                loss, accuracy = _train_epoch(model, optimizer, x_train, y_train, batch_size, rng, epoch, bar)
             history.train_loss.append(loss)
             history.train_accuracy.append(accuracy)
             if validate:
@@ -117,10 +126,28 @@ def _diverged(what: str, epoch: int, batch: int, optimizer) -> TrainingDiverged:
         f"Try a lower learning rate (now {getattr(optimizer, 'lr', '?')}), e.g. a tenth of it.")
 
 
+@contextmanager
+def in_mode(model, training: bool):
+    """Within the ``with`` block, ``model`` is in training (or evaluation) mode; afterwards, in the mode it had.
+
+    A model without modes (no ``train`` method) is left alone.
+    """
+    if not hasattr(model, "train"):
+        yield model
+        return
+    previous = getattr(model, "training", True)
+    model.train(training)
+    try:
+        yield model
+    finally:
+        model.train(previous)
+
+
 def predict_logits(model, x, batch_size: int = 256) -> np.ndarray:
-    """The model's outputs for ``x`` ``(N, ...)``, computed ``batch_size`` examples at a time: ``(N, K)``."""
+    """The model's outputs for ``x`` ``(N, ...)`` in evaluation mode, ``batch_size`` examples at a time: ``(N, K)``."""
     batch_size = _positive(batch_size, "batch_size")
-    return np.concatenate([model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    with in_mode(model, training=False):
+        return np.concatenate([model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
 def predict(model, x, batch_size: int = 256) -> np.ndarray:
@@ -131,7 +158,8 @@ def predict(model, x, batch_size: int = 256) -> np.ndarray:
 def evaluate(model, x, y, batch_size: int = 256) -> tuple[float, float]:
     """``(mean loss, accuracy)`` of ``model`` on ``x`` ``(N, ...)`` with labels ``y`` ``(N,)``.
 
-    Only forward passes: the parameters and their gradients are unchanged.
+    Only forward passes, in evaluation mode: the parameters, their gradients and the running
+    statistics are unchanged.
     """
     x, y = _check_data(x, y, "evaluate")
     logits = predict_logits(model, x, batch_size)

@@ -40,3 +40,12 @@ def test_quick_bench_without_torch_skips_it_cleanly():
     assert "torch: skipped (PyTorch is not installed)" in result.stdout
     assert "torch " not in result.stdout.replace("torch: skipped", "") .split(HEADER)[1]
     assert "fastest cnnbook / fastest torch" not in result.stdout
+
+
+def test_quick_bench_of_the_residual_network():
+    result = subprocess.run([sys.executable, "-m", "cnnbook.bench_training", "--quick", "--model", "resnet"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=True)
+    lines = result.stdout.splitlines()
+    assert "resnet, 96 training digits" in lines[0]
+    rows = [line.split() for line in lines[lines.index(HEADER) + 1:] if re.match(r"(cnnbook|torch)\s+\d", line)]
+    assert ("cnnbook", "1") in [(row[0], row[1]) for row in rows] and all(float(row[2]) > 0 for row in rows)

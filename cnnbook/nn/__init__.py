@@ -3,6 +3,15 @@
 For now :mod:`cnnbook.layers`, :mod:`cnnbook.losses`, :mod:`cnnbook.optim` and
 :mod:`cnnbook.training` stay where they are; what is new lives in this subpackage:
 
+* :mod:`cnnbook.nn.batchnorm`: :func:`batch_norm2d` and its backward (with readable
+  ``*_reference`` twins), and the :class:`BatchNorm2d` layer with running statistics;
+* :mod:`cnnbook.nn.dropout`: inverted :func:`dropout`, its backward, the :class:`Dropout` layer;
+* :mod:`cnnbook.nn.global_pool`: :func:`global_avg_pool2d` and the :class:`GlobalAvgPool2d` layer;
+* :mod:`cnnbook.nn.residual`: the :class:`Residual` block (identity or projection shortcut);
+* :mod:`cnnbook.nn.resnet`: a small residual network for the digits and its training recipe,
+  deep plain and residual nets, and per-layer :func:`gradient_norms`;
+* :mod:`cnnbook.nn.torch_twin`: the same residual networks in PyTorch (optional), for the benchmark;
+
 * :mod:`cnnbook.nn.schedules`: learning-rate schedules (constant, cosine) and
   :func:`fit_with_schedule`, a training loop that sets the learning rate epoch by epoch and
   also measures the training set with the weights of the end of each epoch;
@@ -12,6 +21,21 @@ For now :mod:`cnnbook.layers`, :mod:`cnnbook.losses`, :mod:`cnnbook.optim` and
 
 from .schedules import SCHEDULES, ScheduledRun, constant_lr, cosine_lr, fit_with_schedule
 from .selection import Study, Trial, best_of_k_accuracy, run_study
+from .batchnorm import (
+    BatchNorm2d,
+    batch_norm2d,
+    batch_norm2d_backward,
+    batch_norm2d_backward_reference,
+    batch_norm2d_reference,
+)
+from .dropout import Dropout, dropout, dropout_backward
+from .global_pool import GlobalAvgPool2d, global_avg_pool2d, global_avg_pool2d_backward
+from .residual import Residual
+from .resnet import build_deep_net, build_resnet_digits, gradient_norms, train_resnet, weight_layers
 
 __all__ = ["SCHEDULES", "ScheduledRun", "constant_lr", "cosine_lr", "fit_with_schedule",
-           "Study", "Trial", "best_of_k_accuracy", "run_study"]
+           "Study", "Trial", "best_of_k_accuracy", "run_study",
+           "BatchNorm2d", "batch_norm2d", "batch_norm2d_backward", "batch_norm2d_backward_reference",
+           "batch_norm2d_reference", "Dropout", "dropout", "dropout_backward",
+           "GlobalAvgPool2d", "global_avg_pool2d", "global_avg_pool2d_backward", "Residual",
+           "build_deep_net", "build_resnet_digits", "gradient_norms", "train_resnet", "weight_layers"]
