@@ -7,11 +7,21 @@ Two things are decided here, once, when ``cnnbook`` is imported:
   package directory is read-only (a system-wide or hosted install), the cache
   goes to a per-user directory instead, through ``NUMBA_CACHE_DIR``. A value the
   user already set always wins.
-* **How many threads numba starts.** By default numba counts every core of the
+* **How many threads the kernels use.** By default numba counts every core of the
   machine, even those the process may not run on (containers, ``taskset``).
-  We count the cores this process is allowed to use. The parallel kernels never
-  call BLAS from inside a parallel loop, so numba's threads and BLAS's threads
-  take turns instead of competing for the same cores.
+  We count the cores this process is allowed to use (:mod:`cnnbook._parallel`
+  reads it as its default).
+* **How long other libraries' idle threads spin.** After a call, the threads of
+  an OpenMP team (PyTorch's) and of OpenBLAS (NumPy's) keep spinning on their
+  cores, waiting for the next call: libgomp for up to 300,000 pause instructions
+  (several milliseconds), OpenBLAS for 2^28 cycles (about 0.1 s). In a notebook
+  that mixes libraries, the next library's threads then share their cores with
+  spinners, and each library runs up to twice as slow as alone. A library loaded
+  after ``cnnbook`` spins at most ``GOMP_SPINCOUNT = 20000`` pauses (a fraction of a
+  millisecond, still enough for the back-to-back regions of one call) and
+  ``OPENBLAS_THREAD_TIMEOUT = 20`` (2^20 cycles). ``cnnbook lab`` and the tests
+  import cnnbook first, so every notebook kernel they start has both settings. A
+  value the user already set always wins.
 """
 
 from __future__ import annotations
@@ -47,11 +57,17 @@ def user_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"cnnbook-numba-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
 
 
+# Spin limits for idle threads of libraries loaded after cnnbook (see the module docstring).
+QUIET_SPINNING = {"GOMP_SPINCOUNT": "20000", "OPENBLAS_THREAD_TIMEOUT": "20"}
+
+
 def configure() -> None:
-    """Set ``NUMBA_CACHE_DIR`` and ``NUMBA_NUM_THREADS`` unless the user chose them already."""
+    """Set ``NUMBA_CACHE_DIR``, ``NUMBA_NUM_THREADS`` and :data:`QUIET_SPINNING` unless the user chose them already."""
     if "NUMBA_CACHE_DIR" not in os.environ and not _can_write_into(PACKAGE_DIR / "__pycache__"):
         os.environ["NUMBA_CACHE_DIR"] = str(user_cache_dir())
     os.environ.setdefault("NUMBA_NUM_THREADS", str(usable_cores()))
+    for name, value in QUIET_SPINNING.items():
+        os.environ.setdefault(name, value)
 
     import numba  # noqa: E402  (numba reads the environment when it is first imported)
 

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 import cnnbook as cb
+from cnnbook._runtime import QUIET_SPINNING
 
 
 class Workload(NamedTuple):
@@ -201,10 +202,19 @@ def round_robin(steps: dict[str, Step], repeat: int) -> dict[str, float]:
     return {name: statistics.median(samples) for name, samples in times.items()}
 
 
+# Idle threads of OpenMP teams and of OpenBLAS spin on their cores for a while (up to about 0.1 s)
+# after their last call; the separate timings wait that out, so each starts on quiet cores.
+SETTLE_SECONDS = 0.3
+
+
 def interleaved_and_separate(steps: dict[str, Step], repeat: int) -> dict[str, tuple[float, float]]:
     """``{name: (interleaved median, separate median)}`` seconds per call (see the module docstring)."""
     interleaved = round_robin(steps, repeat)
-    return {name: (interleaved[name], round_robin({name: step}, repeat)[name]) for name, step in steps.items()}
+    separate = {}
+    for name, step in steps.items():
+        time.sleep(SETTLE_SECONDS)
+        separate[name] = round_robin({name: step}, repeat)[name]
+    return {name: (interleaved[name], separate[name]) for name in steps}
 
 
 def sgemm_gflops(size: int, repeat: int) -> float:
@@ -340,6 +350,8 @@ def main(argv=None) -> int:
         print("torch: skipped (not installed)")
     else:
         print(f"torch {torch.__version__} on {torch.get_num_threads()} threads")
+    print("idle threads spin at most: " + ", ".join(f"{name}={os.environ.get(name, 'unset')}"
+                                                    for name in QUIET_SPINNING) + " (see cnnbook._runtime)")
     size = 256 if args.quick else 2048
     print(f"sgemm float32 {size}x{size}: {sgemm_gflops(size, 1 if args.quick else 5):.1f} GFLOP/s (the ceiling)")
     print(HEADER)

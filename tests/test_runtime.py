@@ -93,3 +93,16 @@ def test_numba_threads_follow_the_cores_this_process_may_use(tmp_path):
     assert one_core["threads"] == 1
     everything = run_probe(site, tmp_path / "cache")
     assert everything["threads"] == len(os.sched_getaffinity(0))
+
+
+def test_importing_cnnbook_limits_how_long_later_libraries_idle_threads_spin():
+    """Inherited by every process started afterwards (Jupyter kernels of ``cnnbook lab`` and of the tests)."""
+    from cnnbook._runtime import QUIET_SPINNING
+
+    script = "import os, cnnbook; print(os.environ['GOMP_SPINCOUNT'], os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    env = {k: v for k, v in os.environ.items() if k not in QUIET_SPINNING}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == [QUIET_SPINNING["GOMP_SPINCOUNT"], QUIET_SPINNING["OPENBLAS_THREAD_TIMEOUT"]]
+    env["GOMP_SPINCOUNT"] = "123"  # the user's choice wins
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.split()[0] == "123"
