@@ -19,10 +19,11 @@ unsigned integers: numba then skips its negative-index check, and LLVM turns
 the copies into vector loads and stores (slicing a view per image row instead
 costs more than the copy itself on the book's small layers).
 
-The products are computed here too, without BLAS (OpenBLAS's threads and
-numba's fight over the cores), in parallel over chunks of samples, by one of:
+The products are computed here too, without BLAS (OpenBLAS's threads would
+fight cnnbook's over the cores), in parallel over chunks of samples, by one of:
 
-* :func:`add_matmul_nn`, rows of multiply-adds, for short windows (few channels);
+* :func:`add_matmul_nn`, 4x4 blocks of scaled rows, for short sums (few channels,
+  or the ``K`` terms of the input gradient in window form);
 * :func:`add_matmul_nt`, 4x4 register blocks of dot products, when the dot
   products are long enough to pay (:func:`blocks_pay`). Its operands must be
   contiguous along the summed axis, so the forward pass builds the transposed
@@ -60,9 +61,9 @@ import numpy as np
 # Reassociation lets LLVM vectorise the dot products; unlike fastmath=True it
 # keeps NaN and inf semantics, so they still propagate.
 VECTORISE = {"reassoc", "contract"}
-# 4x4 blocks of dot products pay once the dot products are at least this long
-# (measured on the book's layers: 150 pays, 25 does not).
-BLOCKED_MIN_LENGTH = 64
+# 4x4 blocks of dot products (add_matmul_nt) beat 4x4 blocks of scaled rows (add_matmul_nn) once the
+# dot products are at least this long (measured: 48-64 terms 2-3x slower, 150 1.2x faster, 576 1.3x).
+BLOCKED_MIN_LENGTH = 128
 # The batch is cut into this many chunks (fewer for small batches); each has its own weight gradient.
 CHUNKS = 8
 # The backward pass multiplies the windows of this many positions at once (several samples' on
@@ -217,26 +218,63 @@ def add_matmul_nt(A, B, out):
 
 
 @numba.njit(cache=True, fastmath=VECTORISE)
-def add_matmul_nn(A, B, out):
-    """``out`` ``(M, N)`` += ``A`` ``(M, L)`` @ ``B`` ``(L, N)``, for thin products (short sums over ``L``).
+def _add_rows_4x4(A, B, out, m, l):
+    """``out[m:m+4] += A[m:m+4, l:l+4] @ B[l:l+4]``: each row of ``B`` loaded once for four output rows.
 
-    Each output row is a sum of rows of ``B``, scaled. Four of them are added per pass over the
-    row, so that loading and storing ``out`` (the limit of a one-at-a-time loop) is paid once
-    per four multiply-adds.
+    Per column, 4 loads of ``B`` and 4 loads and stores of ``out`` serve 16 multiply-adds, so
+    the loop is bound by arithmetic, not by moving ``out`` in and out of registers.
+    """
+    o0, o1, o2, o3 = out[m], out[m + 1], out[m + 2], out[m + 3]
+    b0, b1, b2, b3 = B[l], B[l + 1], B[l + 2], B[l + 3]
+    # The sixteen weights as scalars: read inside the loop, they would be read again after every
+    # store to out (which LLVM cannot prove is not A), and the loop would not vectorise.
+    a00, a01, a02, a03 = A[m, l], A[m, l + 1], A[m, l + 2], A[m, l + 3]
+    a10, a11, a12, a13 = A[m + 1, l], A[m + 1, l + 1], A[m + 1, l + 2], A[m + 1, l + 3]
+    a20, a21, a22, a23 = A[m + 2, l], A[m + 2, l + 1], A[m + 2, l + 2], A[m + 2, l + 3]
+    a30, a31, a32, a33 = A[m + 3, l], A[m + 3, l + 1], A[m + 3, l + 2], A[m + 3, l + 3]
+    for j in range(o0.size):
+        x0, x1, x2, x3 = b0[j], b1[j], b2[j], b3[j]
+        o0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+        o1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
+        o2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
+        o3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
+
+
+@numba.njit(cache=True, fastmath=VECTORISE)
+def _add_row(A, B, out, m, first_l):
+    """``out[m] += A[m, first_l:] @ B[first_l:]``, four rows of ``B`` per pass over ``out[m]``."""
+    out_row, a = out[m], A[m]
+    L = a.size
+    L4 = first_l + (L - first_l) - (L - first_l) % 4
+    for l in range(first_l, L4, 4):
+        a0, a1, a2, a3 = a[l], a[l + 1], a[l + 2], a[l + 3]
+        b0, b1, b2, b3 = B[l], B[l + 1], B[l + 2], B[l + 3]
+        for j in range(out_row.size):
+            out_row[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
+    for l in range(L4, L):
+        weight, b_row = a[l], B[l]
+        for j in range(out_row.size):
+            out_row[j] += weight * b_row[j]
+
+
+@numba.njit(cache=True)
+def add_matmul_nn(A, B, out):
+    """``out`` ``(M, N)`` += ``A`` ``(M, L)`` @ ``B`` ``(L, N)``: output rows as sums of scaled rows of ``B``.
+
+    In 4x4 blocks of (output rows, rows of ``B``) where it can (:func:`_add_rows_4x4`); the last
+    ``M % 4`` rows and ``L % 4`` terms four rows of ``B`` or one at a time. No sums across a
+    vector register are needed, so short sums (few channels, or ``K`` terms in the input
+    gradient) run as fast as long ones.
     """
     M, L = A.shape
-    L4 = L - L % 4
-    for m in range(M):
-        out_row, a = out[m], A[m]
+    M4, L4 = M - M % 4, L - L % 4
+    for m in range(0, M4, 4):
         for l in range(0, L4, 4):
-            a0, a1, a2, a3 = a[l], a[l + 1], a[l + 2], a[l + 3]
-            b0, b1, b2, b3 = B[l], B[l + 1], B[l + 2], B[l + 3]
-            for j in range(out_row.size):
-                out_row[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
-        for l in range(L4, L):
-            weight, b_row = a[l], B[l]
-            for j in range(out_row.size):
-                out_row[j] += weight * b_row[j]
+            _add_rows_4x4(A, B, out, m, l)
+        for r in range(4):
+            _add_row(A, B, out, m + r, L4)
+    for m in range(M4, M):
+        _add_row(A, B, out, m, 0)
 
 
 @numba.njit(cache=True)

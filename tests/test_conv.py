@@ -39,6 +39,8 @@ EDGE_CASES = [
     ("input gradient as a correlation, largest padding", (3, 6, 7, 9), (5, 6, 3, 5), 1, (2, 4), True),
     ("padding as large as the kernel", (2, 5, 4, 4), (8, 5, 3, 3), 1, 3, False),
     ("many samples on small maps: grouped weight gradient, short last group", (37, 3, 4, 4), (6, 3, 3, 3), 1, 1, True),
+    ("windows of 128: 4x4 blocks of dot products and their edges", (2, 8, 7, 6), (6, 8, 4, 4), 1, (1, 0), True),
+    ("input gradient as a correlation of 135 terms", (3, 5, 7, 9), (15, 5, 3, 3), 1, (1, 2), False),
     ("strided input gradient, 18 filters, stride 2, padding 2", (2, 3, 9, 8), (18, 3, 3, 3), 2, 2, True),
     ("1x1 stride 2 shortcut, 16 filters", (3, 5, 6, 7), (16, 5, 1, 1), 2, 0, False),
     ("strided, stride (3, 2), kernel as wide as the padded input", (2, 2, 7, 4), (17, 2, 3, 6), (3, 2), (1, 1), True),
