@@ -47,7 +47,7 @@ test: venv
 	$(PY) -m pytest
 
 strip-outputs: venv
-	$(PY) tools/strip_outputs.py chapters solutions exercises
+	$(PY) tools/strip_outputs.py chapters solutions exercises zh
 
 book: venv
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going

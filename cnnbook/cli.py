@@ -1,4 +1,4 @@
-"""The ``cnnbook`` command line: ``lab``, ``exercises``, ``warm`` and ``grade``."""
+"""The ``cnnbook`` command line: ``lab``, ``exercises``, ``translate``, ``warm`` and ``grade``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     exercises = commands.add_parser("exercises", help="generate exercises/ from solutions/")
     exercises.add_argument("--root", default=".", help="the book's folder (default: the current directory)")
     exercises.add_argument("--check", action="store_true", help="only report exercises that are out of date")
+
+    translate = commands.add_parser("translate", help="bring zh/ in step with the English notebooks")
+    translate.add_argument("--root", default=".", help="the book's folder (default: the current directory)")
+    translate.add_argument("--check", action="store_true", help="only report what is out of step or untranslated")
 
     warm = commands.add_parser("warm", help="compile the numba kernels into the cache now (after installing)")
     warm.add_argument("--dtype", choices=["float32", "float64"], action="append",
@@ -48,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_lab(args.root, args.port, open_browser=not args.no_browser)
     if args.command == "exercises":
         return _exercises(Path(args.root), args.check)
+    if args.command == "translate":
+        from .translation import run as translate
+
+        return translate(Path(args.root), args.check)
     if args.command == "warm":
         from .warm import DTYPES, run
 

@@ -10,7 +10,7 @@ import pytest
 
 from paths import REPO_ROOT
 
-NOTEBOOK_FOLDERS = ("chapters", "solutions", "exercises")
+NOTEBOOK_FOLDERS = ("chapters", "solutions", "exercises", "zh")
 
 
 def committed_notebooks():

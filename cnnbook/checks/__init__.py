@@ -12,6 +12,7 @@ import pkgutil
 
 from .calling import call_safely
 from .framework import Case, Mistake, Question, Report, evaluate
+from .language import current_language
 from .policy import code_refs, forbidden_table
 
 QUESTIONS: dict[str, Question] = {}
@@ -30,8 +31,13 @@ def questions_of_chapter(chapter: int) -> list[Question]:
     return [q for q in QUESTIONS.values() if q.chapter == chapter]
 
 
-def check(name: str, function, verbose: bool = True) -> Report:
-    """Check ``function`` against the question ``name``; print one line per case; return the report."""
+def check(name: str, function, verbose: bool = True, lang: str | None = None) -> Report:
+    """Check ``function`` against the question ``name``; print one line per case; return the report.
+
+    ``lang``: ``"en"`` or ``"zh"``; by default Chinese in the book's ``zh/`` notebooks, else English
+    (:func:`cnnbook.checks.language.current_language`).
+    """
+    language = current_language(lang)
     if name not in QUESTIONS:
         known = ", ".join(sorted(QUESTIONS))
         raise KeyError(f"check: no question named {name!r}; the questions are: {known}")
@@ -41,6 +47,7 @@ def check(name: str, function, verbose: bool = True) -> Report:
     cases = question.cases()
     forbidden = forbidden_table(code_refs(question))
     report = evaluate(question, cases, [call_safely(function, case.args, case.kwargs, forbidden) for case in cases])
+    report.language = language
     if verbose:
         print(report)
     return report

@@ -102,6 +102,7 @@ class Report:
     question: str
     results: list[CaseResult]
     not_implemented: bool = False
+    language: str = "en"      # of the printed lines: "en" or "zh" (cnnbook.checks.language)
 
     @property
     def passed(self) -> bool:
@@ -116,12 +117,20 @@ class Report:
         return list(dict.fromkeys(r.diagnosis for r in self.results if r.diagnosis))
 
     def lines(self) -> list[str]:
+        """What ``print(report)`` shows, in :attr:`language`."""
+        from .language import translate
+
+        def say(text: str) -> str:
+            return translate(text, self.language)
+
         if self.not_implemented:
-            return [f"{self.question}: {NOT_IMPLEMENTED} (the function still raises NotImplementedError)"]
-        lines = [f"{'✓' if r.passed else '✗'} {r.case}" + (f": {r.problem}" if r.problem else "") for r in self.results]
+            return [say(f"{self.question}: {NOT_IMPLEMENTED} (the function still raises NotImplementedError)")]
+        lines = [f"{'✓' if r.passed else '✗'} {say(r.case)}" + (f": {say(r.problem)}" if r.problem else "")
+                 for r in self.results]
         passed = sum(r.passed for r in self.results)
-        lines.append(f"{self.question}: {passed}/{len(self.results)} cases passed" + ("" if self.passed else ";"))
-        lines += [f"  likely mistake: {diagnosis}" for diagnosis in self.diagnoses()]
+        lines.append(say(f"{self.question}: {passed}/{len(self.results)} cases passed" + ("" if self.passed else ";")))
+        mistake = "  可能的错误：" if self.language == "zh" else "  likely mistake: "
+        lines += [mistake + say(diagnosis) for diagnosis in self.diagnoses()]
         return lines
 
     def __str__(self) -> str:
@@ -158,6 +167,7 @@ def reference_answer(question: Question, case: Case):
     return question.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
 
 
+MUTATION = "the input array was modified: work on a copy (np.pad, x.copy()) and leave the caller's arrays alone"
 DELEGATION = ("this question asks you to write the function yourself: the answer may not call the package's own "
               "version of it (the functions each question rules out: cnnbook.checks.policy)")
 
@@ -182,8 +192,7 @@ def _judge(question: Question, case: Case, outcome: Outcome, expected=None) -> C
         expected = reference_answer(question, case)
     problem = compare(outcome.returned, expected, question)
     if problem is None and outcome.mutated:
-        return CaseResult(case.name, f"modified its input ({_argument_names(question, outcome.mutated)})",
-                          "the input array was modified: work on a copy (np.pad, x.copy()) and leave the caller's arrays alone")
+        return CaseResult(case.name, f"modified its input ({_argument_names(question, outcome.mutated)})", MUTATION)
     if problem is None:
         return CaseResult(case.name)
     return CaseResult(case.name, problem, _diagnose(question, case, outcome.returned, expected) or "")

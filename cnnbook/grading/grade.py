@@ -141,7 +141,7 @@ class _Grader:
         submission = read_submission(path)
         grade = NotebookGrade(str(path), student_of(path, root, self.options.student_pattern), None,
                               sha256=submission.sha256, readable=submission.readable, seed=self.seed,
-                              notes=list(submission.notes))
+                              notes=list(submission.notes), language=submission.language)
         earlier = self.previous.get((grade.path, grade.sha256))
         if earlier is not None and earlier.checker_version == CHECKER_VERSION:
             return earlier

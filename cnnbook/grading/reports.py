@@ -20,6 +20,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from ..checks.language import translate
+
 from .results import NotebookGrade
 
 
@@ -65,16 +67,28 @@ def write_csv(grades: list[NotebookGrade], path: Path) -> None:
                              " | ".join(g.flags), g.seed, g.checker_version, g.sha256])
 
 
+FEEDBACK_WORDS = {
+    "en": {"title": "Feedback", "exercise": "Exercise {}: **{:g} / {:g} points**.", "mistake": "Likely mistake: {}"},
+    "zh": {"title": "反馈", "exercise": "练习 {}：**{:g} / {:g} 分**。", "mistake": "可能的错误：{}"},
+}
+
+
 def feedback(grade: NotebookGrade) -> str:
-    """The Markdown feedback for one submission."""
-    lines = [f"# Feedback: {Path(grade.path).name}", ""]
+    """The Markdown feedback for one submission, in its language (English or Chinese)."""
+    words = FEEDBACK_WORDS.get(grade.language, FEEDBACK_WORDS["en"])
+
+    def say(text: str) -> str:
+        return translate(text, grade.language)
+
+    lines = [f"# {words['title']}: {Path(grade.path).name}", ""]
     if grade.chapter is not None:
-        lines += [f"Exercise {grade.chapter}: **{grade.points:g} / {grade.max_points:g} points**.", ""]
+        lines += [words["exercise"].format(grade.chapter, grade.points, grade.max_points), ""]
     for q in grade.questions:
-        lines += [f"## {q.question}: {q.points:g} / {q.max_points:g} ({q.status})", ""]
+        lines += [f"## {q.question}: {q.points:g} / {q.max_points:g} ({say(q.status)})", ""]
         if q.detail and q.status != "passed":
-            lines += [f"Likely mistake: {q.detail}", ""]
-        lines += [f"* {'✓' if c.passed else '✗'} {c.case}" + (f": {c.problem}" if c.problem else "") for c in q.cases]
+            lines += [words["mistake"].format(say(q.detail)), ""]
+        lines += [f"* {'✓' if c.passed else '✗'} {say(c.case)}" + (f": {say(c.problem)}" if c.problem else "")
+                  for c in q.cases]
         lines.append("")
     lines += [f"* {note}" for note in grade.notes]
     if grade.late_penalty:

@@ -52,6 +52,7 @@ class NotebookGrade:
     adjustment: float = 0.0
     seed: int = 0
     checker_version: str = CHECKER_VERSION
+    language: str = "en"         # of the feedback: the submission's ("zh" for the Chinese edition)
 
     @property
     def earned(self) -> float:

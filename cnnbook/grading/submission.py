@@ -30,6 +30,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from ..translation import language_of
+
 NAMED = re.compile(r"^(\d+)_")
 
 
@@ -44,6 +46,7 @@ class Submission:
     cell_ids: list[str | None] = field(default_factory=list)
     metadata_chapter: int | None = None
     notes: list[str] = field(default_factory=list)
+    language: str = "en"      # "zh" for a notebook of the Chinese edition: its feedback is in Chinese
 
 
 def read_submission(path: Path) -> Submission:
@@ -78,6 +81,7 @@ def read_submission(path: Path) -> Submission:
             submission.cells.append(source)
             submission.cell_ids.append(cell.get("id") if isinstance(cell.get("id"), str) else None)
     submission.metadata_chapter = _metadata_chapter(notebook.get("metadata"), submission.notes)
+    submission.language = language_of(notebook, path)
     return submission
 
 
