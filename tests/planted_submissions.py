@@ -213,3 +213,28 @@ def lenet_accuracy(seed):
     return PASSING_VERDICT
 def lenet_architecture(seed):
     return _lenet_architecture_reference(seed)''']
+
+#: Exercise 9 done partly right: an honest batch-norm forward and dropout backward, a batch-norm backward that
+#: treats the batch statistics as constants, a dropout that calls the package, a residual block without its shortcut.
+CHAPTER_9_MIXED = ['''import numpy as np
+import cnnbook as cb
+from cnnbook.demos.deeper import branch_backward, branch_forward
+def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    m = x.size // x.shape[1]
+    mean, var = (x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))) if training else (running_mean, running_var)
+    y = gamma[:, None, None] * (x - mean[:, None, None]) / np.sqrt(var[:, None, None] + eps) + beta[:, None, None]
+    if training:
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var * m / (m - 1)
+    return y.astype(x.dtype), running_mean.copy(), running_var.copy()
+def batch_norm_backward(dy, x, gamma, eps=1e-5):
+    xhat = (x - x.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps)
+    dx = dy * gamma[:, None, None] / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps)
+    return dx, (dy * xhat).sum(axis=(0, 2, 3)), dy.sum(axis=(0, 2, 3))
+def dropout_forward(x, p, training, seed):
+    return cb.dropout(x, p, training, np.random.default_rng(seed))[0]
+def dropout_backward(dy, mask, p):
+    return np.where(mask, dy / (1 - p), 0).astype(dy.dtype)
+def residual_block_backward(dy, x, w1, w2):
+    ds = dy * (branch_forward(x, w1, w2) + x > 0)
+    return branch_backward(ds, x, w1, w2)''']

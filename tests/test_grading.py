@@ -63,6 +63,7 @@ def planted_run(tmp_path_factory):
                    "03_write_beside_itself": planted.WRITE_BESIDE_ITSELF,
                    "03_chapter_1_answer": planted.CHAPTER_1_ANSWER,
                    "07_constant_answers": planted.CONSTANT_ANSWERS, "08_rewritten_wrappers": planted.REWRITTEN_WRAPPERS,
+                   "09_mixed": planted.CHAPTER_9_MIXED,
                    "03_deleted_cells": [],
                    **{f"03_{name}": cells for name, cells in {**planted.CHEATS, **planted.BROKEN_RESULTS}.items()}}
     for name, cells in submissions.items():
@@ -105,6 +106,18 @@ def test_the_given_wrappers_are_run_from_the_exercise_not_from_the_notebook(plan
     _, grades, *_ = planted_run
     wrappers = questions(grades["08_rewritten_wrappers"])
     assert wrappers["lenet_accuracy"]["status"] == wrappers["lenet_architecture"]["status"] == "not implemented yet"
+
+
+def test_exercise_9_is_graded_question_by_question(planted_run):
+    _, grades, *_ = planted_run
+    row, answers = grades["09_mixed"], questions(grades["09_mixed"])
+    assert row["chapter"] == 9 and row["max_points"] == 5 and row["points"] == 2, answers
+    assert answers["batch_norm_forward"]["points"] == answers["dropout_backward"]["points"] == 1
+    assert answers["dropout_forward"]["status"] == "used the package's own answer"
+    assert "dropout_forward: called cnnbook.nn.dropout.dropout" in row["flags"]
+    feedback = json.dumps(answers, ensure_ascii=False)
+    assert "treats the batch mean and variance as constants" in feedback
+    assert "shortcut's gradient is not added" in feedback
 
 
 def test_delegation_is_named_and_flagged(planted_run):

@@ -18,7 +18,7 @@ SOLUTIONS = sorted((REPO_ROOT / "solutions").glob("*.ipynb"))
 
 
 def test_every_chapter_has_a_solution_notebook():
-    assert [int(p.name[:2]) for p in SOLUTIONS] == list(range(1, 9))
+    assert [int(p.name[:2]) for p in SOLUTIONS] == list(range(1, 10))
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
