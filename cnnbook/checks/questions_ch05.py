@@ -137,7 +137,7 @@ register(Question(
     mistakes=(
         Mistake("the padding is zeros: max pooling pads with -inf, so that a padded cell never wins "
                 "(zeros beat every negative value)", lambda *a: _pool_loops(*a, _max, 0.0)),
-        Mistake("the padding is ignored: pad x with kernel rows and columns of -inf first; "
+        Mistake("the padding is ignored: pad x with padding rows and columns of -inf on each side first; "
                 "P = (H + 2*padding - kh) // stride + 1", lambda *a: _pool_loops(*a, _max, -np.inf, use_padding=False)),
         Mistake("the stride is ignored: window (i, j) starts at row i*stride, column j*stride",
                 lambda *a: _pool_loops(*a, _max, -np.inf, use_stride=False)),
