@@ -1,8 +1,8 @@
 """The NumPy path for small calls: convolution and pooling without numba.
 
-Most calls a learner makes in a chapter are tiny (a 5x5 image, a batch of two). For them
-the numba kernels have no work to speed up, and on an empty compile cache (a fresh clone,
-Colab, Binder) their first call would wait seconds for the compiler. So :mod:`cnnbook.conv`
+Most calls a learner makes in a chapter are tiny (a 5x5 image, a batch of two): a fraction of
+a millisecond either way, while on an empty compile cache (a fresh clone, Colab, Binder) the
+numba kernels' first call would wait seconds for the compiler. So :mod:`cnnbook.conv`
 and :mod:`cnnbook.pool` send every call below a size threshold here. Which path a call takes
 depends on its shapes only, so a given call always gives the same bits.
 

@@ -15,9 +15,10 @@ from . import _numpy_kernels
 from ._parallel import run_chunks
 from ._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
 
-# Calls below this many multiply-adds (the chapters' examples) take the NumPy path: as fast there,
-# and no wait for numba's compiler on an empty cache (`python -m cnnbook.bench` measures both).
-SMALL_WORK = 1 << 18
+# Calls below this many multiply-adds (the chapters' examples) take the NumPy path: 3-4x slower per
+# call than the compiled kernels (about 0.2 ms against 0.05 for a chapter's example), but with no wait
+# for numba's compiler on an empty cache. Training layers (a batch of 32 digits: 2^17.8) stay compiled.
+SMALL_WORK = 1 << 16
 
 
 def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
@@ -128,7 +129,7 @@ class _Layer:
 
     def is_small(self):
         """Whether this call takes the NumPy path (:mod:`cnnbook._numpy_kernels`): a forward pass
-        of fewer than ``SMALL_WORK`` multiply-adds, which the numba kernels do not speed up."""
+        of fewer than ``SMALL_WORK`` multiply-adds, too small to wait for the compiler for."""
         return self.x.shape[0] * self.work_per_sample() < SMALL_WORK
 
     def work_per_sample(self):
