@@ -26,8 +26,11 @@ def test_the_book_builds_without_warnings_into_html(tmp_path):
                            capture_output=True, text=True, timeout=1200)
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     html = source / "_build" / "html"
-    for chapter in (REPO_ROOT / "chapters").glob("*.ipynb"):
-        page = html / "chapters" / (chapter.stem + ".html")
-        assert page.exists(), f"no page for {chapter.name}"
+    for folder in ("chapters", "zh/chapters", "zh/exercises"):
+        for chapter in (REPO_ROOT / folder).glob("*.ipynb"):
+            page = html / folder / (chapter.stem + ".html")
+            assert page.exists(), f"no page for {folder}/{chapter.name}"
+            assert "language-switch.js" in page.read_text(encoding="utf-8"), f"{page.name}: no language switch"
+    assert (html / "_static" / "language-switch.js").exists()
     capstone = (html / "chapters" / "08_lenet_from_scratch.html").read_text(encoding="utf-8")
     assert "<img" in capstone, "the capstone page has no executed figures"

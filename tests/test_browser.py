@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -64,15 +65,15 @@ def free_port() -> int:
 class Voila:
     """``voila`` serving one chapter on 127.0.0.1, stopped with its process group."""
 
-    def __init__(self, notebook: str, log_path):
+    def __init__(self, notebook: Path, log_path):
         self.port = free_port()
         self.log = open(log_path, "w")
         command = [sys.executable, "-m", "voila", "--no-browser", f"--port={self.port}", "--Voila.ip=127.0.0.1",
-                   f"--ServerApp.root_dir={REPO_ROOT / 'chapters'}", str(REPO_ROOT / "chapters" / notebook)]
+                   f"--ServerApp.root_dir={notebook.parent}", str(notebook)]
         if os.geteuid() == 0:
             command.append("--ServerApp.allow_root=True")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
-                                        cwd=REPO_ROOT / "chapters", start_new_session=True)
+                                        cwd=notebook.parent, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}/"
 
     def wait_until_up(self, timeout: float = 60) -> None:
@@ -102,7 +103,43 @@ def image_sources(page) -> list[str]:
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_moving_a_slider_redraws_the_chapter_widget(browser, chapter, tmp_path):
-    server = Voila(chapter, tmp_path / "voila.log")
+    open_and_move_a_slider(browser, REPO_ROOT / "chapters" / chapter, tmp_path)
+
+
+# Draws one character on a canvas and reads the pixels back: a character no installed font has is
+# drawn as the same "tofu" box as a private-use code point that no font has.
+DRAWN_LIKE_TOFU = r"""character => {
+    const draw = text => {
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 40;
+        const context = canvas.getContext("2d");
+        context.font = "32px sans-serif";
+        context.fillText(text, 2, 34);
+        return Array.from(context.getImageData(0, 0, 40, 40).data).join(",");
+    };
+    return draw(character) === draw("\u{10FFFD}");
+}"""
+
+
+def test_a_chinese_chapter_renders_its_text_and_its_widget(browser, tmp_path):
+    notebook = REPO_ROOT / "zh" / "chapters" / ZH_CHAPTER
+    page = open_and_move_a_slider(browser, notebook, tmp_path, keep_open=True)
+    try:
+        text = page.inner_text("body")
+        assert "卷积" in text, "the Chinese text is not on the page"
+        assert not page.evaluate(DRAWN_LIKE_TOFU, "卷"), "Chinese characters render as boxes: no CJK font"
+    finally:
+        page.close()
+
+
+ZH_CHAPTER = "03_convolution.ipynb"
+
+
+def open_and_move_a_slider(browser, notebook: Path, tmp_path, keep_open: bool = False):
+    """Serve ``notebook`` with Voila, open it, move its first slider until a figure changes; the page
+    is returned open with ``keep_open``, else closed."""
+    chapter = notebook.name
+    server = Voila(notebook, tmp_path / "voila.log")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     left_the_machine = []
 
@@ -135,8 +172,10 @@ def test_moving_a_slider_redraws_the_chapter_widget(browser, chapter, tmp_path):
             pytest.fail(f"{chapter}: moving the first slider changed no figure")
         page.screenshot(path=str(tmp_path / f"{chapter}.png"))
     finally:
-        page.close()
+        if not keep_open:
+            page.close()
         server.stop()
     errors = [line for line in (tmp_path / "voila.log").read_text().splitlines() if "Traceback" in line]
     assert not errors, f"{chapter}: the kernel raised while rendering; see {tmp_path / 'voila.log'}"
     assert all("127.0.0.1" not in url for url in left_the_machine)
+    return page

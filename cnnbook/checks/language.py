@@ -45,8 +45,12 @@ def translate(text: str, language: str) -> str:
     for pattern, template in _PATTERNS:
         match = pattern.fullmatch(text)
         if match:
-            return template.format(*(translate(part, language) for part in match.groups()))
+            filled = template.format(*(translate(part, language) for part in match.groups()))
+            return _BETWEEN_HAN.sub("", filled)  # "结果 的形状" -> "结果的形状"; "dx 的形状" keeps its space
     return text
+
+
+_BETWEEN_HAN = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
 
 
 _PATTERNS = [(re.compile(pattern, re.DOTALL), template) for pattern, template in [
