@@ -1,32 +1,20 @@
-"""Start JupyterLab on the book's first page, on a free port of 127.0.0.1."""
+"""Start JupyterLab on the book's first page, on 127.0.0.1.
+
+When the preferred port is taken, Jupyter Server itself moves on to the next free one
+(``port_retries``) and says so ("The port 8888 is already in use, trying another port."),
+then prints the address it serves, which is the one to open.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 FIRST_PAGE = Path("chapters") / "index.ipynb"
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on ``host:port`` and we may bind it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def first_free_port(preferred: int, tries: int = 50) -> int:
-    """``preferred`` if it is free, else the next free port above it."""
-    for port in range(preferred, preferred + tries):
-        if port_is_free(port):
-            return port
-    raise RuntimeError(f"no free port in {preferred}..{preferred + tries - 1}; pass --port to choose another range")
+# How many ports above the preferred one Jupyter Server tries before it gives up.
+PORT_RETRIES = 50
 
 
 def run_lab(root: str, preferred_port: int, open_browser: bool = True) -> int:
@@ -35,16 +23,14 @@ def run_lab(root: str, preferred_port: int, open_browser: bool = True) -> int:
     if not (root_path / FIRST_PAGE).exists():
         print(f"cnnbook lab: {root_path} has no {FIRST_PAGE}; run it from the book's folder or pass --root", file=sys.stderr)
         return 2
-    port = first_free_port(preferred_port)
-    if port != preferred_port:
-        print(f"cnnbook lab: port {preferred_port} is in use; starting JupyterLab on port {port} instead", flush=True)
-    print(f"cnnbook lab: opening the book at http://127.0.0.1:{port}/lab/tree/{FIRST_PAGE.as_posix()}", flush=True)
+    print(f"cnnbook lab: opening the book at /lab/tree/{FIRST_PAGE.as_posix()} on port {preferred_port}, or the "
+          f"next free port (Jupyter prints the address below)", flush=True)
     command = [
         sys.executable, "-m", "jupyterlab",
         f"--ServerApp.root_dir={root_path}",
         "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
+        f"--ServerApp.port={preferred_port}",
+        f"--ServerApp.port_retries={PORT_RETRIES}",
         f"--ServerApp.open_browser={open_browser}",
         f"--LabApp.default_url=/lab/tree/{FIRST_PAGE.as_posix()}",
     ]
