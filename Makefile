@@ -12,6 +12,12 @@ STAMP  := $(VENV)/.cnnbook-installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # Extra options for `cnnbook lab`, e.g. make lab LAB_ARGS="--no-browser --port 9000"
 LAB_ARGS ?=
+# Where committed notebooks live, and what nbstripout removes from them beyond its defaults (outputs,
+# execution counts, widget state, ...); --keep-id: the cell ids are the zh edition's keys.
+NOTEBOOK_DIRS ?= chapters solutions exercises zh
+# NBSTRIPOUT_MODE=--verify: change nothing, fail if anything would be stripped (a test does this).
+NBSTRIPOUT_MODE ?=
+NBSTRIPOUT_FLAGS := --keep-id --extra-keys "metadata.execution metadata.varInspector metadata.toc cell.metadata.varInspector cell.metadata.toc"
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test book venv check-python strip-outputs exercises grade clean
@@ -47,7 +53,7 @@ test: venv
 	$(PY) -m pytest
 
 strip-outputs: venv
-	$(PY) tools/strip_outputs.py chapters solutions exercises zh
+	$(VENV)/bin/nbstripout $(NBSTRIPOUT_FLAGS) $(NBSTRIPOUT_MODE) $$(find $(NOTEBOOK_DIRS) -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*')
 
 book: venv
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going

@@ -54,19 +54,33 @@ def _notebook_with_outputs() -> dict:
     }
 
 
-def test_strip_outputs_removes_outputs_and_keeps_sources(tmp_path):
-    path = tmp_path / "dirty.ipynb"
-    path.write_text(json.dumps(_notebook_with_outputs()), encoding="utf-8")
+def strip_outputs(*make_variables: str) -> subprocess.CompletedProcess:
+    """``make strip-outputs`` (nbstripout with the project's flags), with extra make variables."""
+    return subprocess.run(["make", "--no-print-directory", "strip-outputs", *make_variables], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=300)
 
-    first = subprocess.run([sys.executable, "tools/strip_outputs.py", str(tmp_path)], cwd=REPO_ROOT,
-                           capture_output=True, text=True, check=True)
+
+def test_make_strip_outputs_removes_outputs_and_run_time_metadata_and_keeps_sources_and_ids(tmp_path):
+    path = tmp_path / "dirty.ipynb"
+    notebook = _notebook_with_outputs()
+    notebook["metadata"]["varInspector"] = {"window_display": False}
+    for number, cell in enumerate(notebook["cells"]):
+        cell["id"] = f"kept-{number}"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+
+    assert strip_outputs(f"NOTEBOOK_DIRS={tmp_path}", "NBSTRIPOUT_MODE=--verify").returncode != 0  # would change it
+    result = strip_outputs(f"NOTEBOOK_DIRS={tmp_path}")
+    assert result.returncode == 0, result.stdout + result.stderr
     cleaned = json.loads(path.read_text(encoding="utf-8"))
     code = cleaned["cells"][1]
-    assert code["outputs"] == [] and code["execution_count"] is None and code["source"] == "1 + 1"
-    assert "widgets" not in cleaned["metadata"] and "scrolled" not in code["metadata"]
-    assert cleaned["cells"][0]["source"] == "# Title"
-    assert "1 notebook(s) changed" in first.stdout
+    assert code["outputs"] == [] and code["execution_count"] is None and "".join(code["source"]) == "1 + 1"
+    assert "widgets" not in cleaned["metadata"] and "varInspector" not in cleaned["metadata"]
+    assert "scrolled" not in code["metadata"]
+    assert [cell["id"] for cell in cleaned["cells"]] == ["kept-0", "kept-1"]
+    assert "".join(cleaned["cells"][0]["source"]) == "# Title"
+    assert strip_outputs(f"NOTEBOOK_DIRS={tmp_path}", "NBSTRIPOUT_MODE=--verify").returncode == 0  # now clean
 
-    second = subprocess.run([sys.executable, "tools/strip_outputs.py", str(tmp_path)], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=True)
-    assert "0 notebook(s) changed" in second.stdout
+
+def test_no_committed_notebook_needs_stripping():
+    result = strip_outputs("NBSTRIPOUT_MODE=--verify")
+    assert result.returncode == 0, f"run `make strip-outputs`:\n{result.stdout}{result.stderr}"
