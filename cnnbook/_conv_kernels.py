@@ -288,12 +288,6 @@ def copy_columns(src, dst, first):
             b[np.uint64(k * L + first + t)] = a[np.uint64(k * n + t)]
 
 
-def chunk_bounds(N, chunks):
-    """``(starts, stops)`` of ``chunks`` chunks of nearly equal size that the batch of ``N`` is cut into."""
-    edges = (np.arange(chunks + 1) * N) // chunks
-    return edges[:-1], edges[1:]
-
-
 def forward_chunks(N, work):
     """How many chunks the forward pass cuts a batch of ``N`` into, ``work`` multiply-adds per sample.
 

@@ -83,6 +83,16 @@ def run_chunks(compute_chunk: Callable[[int], object], chunks: int) -> None:
         raise errors[0]
 
 
+def run_split(compute_range: Callable[[int, int, int], object], count: int, chunks: int) -> None:
+    """Cut ``range(count)`` into ``chunks`` consecutive ranges of nearly equal size and call
+    ``compute_range(i, first, stop)`` for the ``i``-th, as :func:`run_chunks` does.
+
+    The ranges follow from ``count`` and ``chunks`` alone, never from the threads.
+    """
+    edges = [i * count // chunks for i in range(chunks + 1)]
+    run_chunks(lambda i: compute_range(i, edges[i], edges[i + 1]), chunks)
+
+
 def _work_on(compute_chunk, counter, chunks, errors) -> None:
     """Claim chunks from ``counter`` (``next`` on it is atomic under the GIL) until none are left."""
     for chunk in counter:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _conv_kernels as kernels
 from . import _numpy_kernels
-from ._parallel import run_chunks
+from ._parallel import run_split
 from ._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
 
 # Calls below this many multiply-adds (the chapters' examples) take the NumPy path: 3-4x slower per
@@ -39,9 +39,9 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
         return _numpy_kernels.conv2d(x, w, bias, layer.stride, layer.padding, (layer.P, layer.Q))
     y = np.empty((N, K, layer.P, layer.Q), layer.dtype)
     arrays = (x, layer.w_matrix(), layer.w_channels_last(), bias, y.reshape(N, K, layer.P * layer.Q))
-    starts, stops = kernels.chunk_bounds(N, kernels.forward_chunks(N, layer.work_per_sample()))
     geometry = layer.geometry()
-    run_chunks(lambda i: kernels.conv2d_samples(*arrays, *geometry, starts[i], stops[i]), len(starts))
+    run_split(lambda _, first, stop: kernels.conv2d_samples(*arrays, *geometry, first, stop),
+              N, kernels.forward_chunks(N, layer.work_per_sample()))
     return y
 
 
@@ -64,11 +64,11 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, input_grad=True):
     dw = np.empty(w.shape, layer.dtype)
     w_flipped = layer.w_flipped() if input_grad else np.empty((w.shape[1], 0), layer.dtype)
     N, positions = x.shape[0], layer.P * layer.Q
-    starts, stops = kernels.chunk_bounds(N, kernels.backward_chunks(N, layer.work_per_sample(), positions))
-    partial_dw = np.empty((len(starts), *layer.w_matrix().shape), layer.dtype)  # one per chunk, added up in order
+    chunks = kernels.backward_chunks(N, layer.work_per_sample(), positions)
+    partial_dw = np.empty((chunks, *layer.w_matrix().shape), layer.dtype)  # one per chunk, added up in order
     arrays, geometry = (dy, x, layer.w_matrix(), w_flipped, dx), layer.geometry()
-    run_chunks(lambda i: kernels.conv2d_backward_samples(*arrays, partial_dw[i], bool(input_grad), *geometry,
-                                                         starts[i], stops[i]), len(starts))
+    run_split(lambda i, first, stop: kernels.conv2d_backward_samples(*arrays, partial_dw[i], bool(input_grad),
+                                                                     *geometry, first, stop), N, chunks)
     kernels.add_up(partial_dw, dw)
     return (dx if input_grad else None), dw, db
 

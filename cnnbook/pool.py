@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _numpy_kernels, _pool_kernels
-from ._parallel import run_chunks
+from ._parallel import run_split
 from ._validation import as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
 from .sizes import conv_output_size
 
@@ -161,7 +161,7 @@ def _planes(array: np.ndarray) -> np.ndarray:
 
 def is_small(x: np.ndarray) -> bool:
     """Whether pooling ``x`` takes the NumPy path (:mod:`cnnbook._numpy_kernels`): fewer than
-    ``SMALL_CELLS`` input cells, where numba has nothing to speed up (and may still be compiling)."""
+    ``SMALL_CELLS`` input cells, too few to wait for numba's compiler for."""
     return x.size < SMALL_CELLS
 
 
@@ -179,8 +179,7 @@ def _on_planes(kernel, planes: np.ndarray, *arguments) -> None:
     """
     count = planes.shape[0]
     chunks = max(1, min(count, CHUNKS, planes.size // MIN_CHUNK_CELLS))
-    edges = (np.arange(chunks + 1) * count) // chunks
-    run_chunks(lambda i: kernel(planes, *arguments, edges[i], edges[i + 1]), chunks)
+    run_split(lambda _, first, stop: kernel(planes, *arguments, first, stop), count, chunks)
 
 
 def max_pool_with_indices(x: np.ndarray, windows: PoolWindows) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import cnnbook as cb
-from cnnbook._parallel import num_threads, run_chunks
+from cnnbook._parallel import num_threads, run_chunks, run_split
 
 
 @pytest.mark.parametrize("threads", [1, 2, 5])
@@ -21,6 +21,22 @@ def test_every_chunk_runs_exactly_once(threads, chunks):
     with num_threads(threads):
         run_chunks(seen.append, chunks)
     assert sorted(seen) == list(range(chunks))
+
+
+@pytest.mark.parametrize("count, chunks", [(0, 1), (7, 3), (64, 8), (5, 5)])
+def test_run_split_covers_the_range_in_nearly_equal_consecutive_pieces_whatever_the_threads(count, chunks):
+    results = []
+    for threads in (1, 2, 3):
+        pieces = {}
+        with num_threads(threads):
+            run_split(lambda i, first, stop: pieces.__setitem__(i, (first, stop)), count, chunks)
+        results.append(pieces)
+    pieces = [results[0][i] for i in range(chunks)]
+    assert results[0] == results[1] == results[2]
+    assert pieces[0][0] == 0 and pieces[-1][1] == count
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+    sizes = [stop - first for first, stop in pieces]
+    assert max(sizes) - min(sizes) <= 1
 
 
 def test_chunks_share_out_between_threads_and_the_caller_works_too():
