@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _blas, _numpy_kernels
 from . import _conv_kernels as kernels
-from . import _numpy_kernels
 from ._parallel import run_split
 from ._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
 
@@ -38,10 +38,11 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     if layer.is_small():
         return _numpy_kernels.conv2d(x, w, bias, layer.stride, layer.padding, (layer.P, layer.Q))
     y = np.empty((N, K, layer.P, layer.Q), layer.dtype)
-    arrays = (x, layer.w_matrix(), layer.w_channels_last(), bias, y.reshape(N, K, layer.P * layer.Q))
+    arrays = (x, layer.w_matrix(), bias, y.reshape(N, K, layer.P * layer.Q))
     geometry = layer.geometry()
-    run_split(lambda _, first, stop: kernels.conv2d_samples(*arrays, *geometry, first, stop),
-              N, kernels.forward_chunks(N, layer.work_per_sample()))
+    with _blas.single_threaded():
+        run_split(lambda _, first, stop: kernels.conv2d_samples(*arrays, *geometry, first, stop),
+                  N, kernels.forward_chunks(N, layer.work_per_sample()))
     return y
 
 
@@ -62,13 +63,13 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, input_grad=True):
         return dx, dw, db
     dx = np.empty(x.shape if input_grad else (0, *x.shape[1:]), layer.dtype)
     dw = np.empty(w.shape, layer.dtype)
-    w_flipped = layer.w_flipped() if input_grad else np.empty((w.shape[1], 0), layer.dtype)
-    N, positions = x.shape[0], layer.P * layer.Q
+    N, K, positions = x.shape[0], w.shape[0], layer.P * layer.Q
     chunks = kernels.backward_chunks(N, layer.work_per_sample(), positions)
     partial_dw = np.empty((chunks, *layer.w_matrix().shape), layer.dtype)  # one per chunk, added up in order
-    arrays, geometry = (dy, x, layer.w_matrix(), w_flipped, dx), layer.geometry()
-    run_split(lambda i, first, stop: kernels.conv2d_backward_samples(*arrays, partial_dw[i], bool(input_grad),
-                                                                     *geometry, first, stop), N, chunks)
+    arrays, geometry = (dy.reshape(N, K, positions), x, layer.w_matrix(), dx), layer.geometry()
+    with _blas.single_threaded():
+        run_split(lambda i, first, stop: kernels.conv2d_backward_samples(*arrays, partial_dw[i], bool(input_grad),
+                                                                         *geometry, first, stop), N, chunks)
     kernels.add_up(partial_dw, dw)
     return (dx if input_grad else None), dw, db
 
@@ -118,14 +119,6 @@ class _Layer:
     def w_matrix(self):
         """``w`` seen as ``(K, C*R*S)``: one filter per row, in the order of the im2col rows."""
         return self.w.reshape(self.w.shape[0], -1)
-
-    def w_channels_last(self):
-        """``w`` as ``(K, R*S*C)``, in the order of the :func:`~cnnbook._conv_kernels.im2row` columns."""
-        return np.ascontiguousarray(self.w.transpose(0, 2, 3, 1)).reshape(self.w.shape[0], -1)
-
-    def w_flipped(self):
-        """``(C, R*S*K)``: ``[c, (r*S + s)*K + k] = w[k, c, R-1-r, S-1-s]``, the filters of the input gradient."""
-        return np.ascontiguousarray(self.w[:, :, ::-1, ::-1].transpose(1, 2, 3, 0)).reshape(self.w.shape[1], -1)
 
     def is_small(self):
         """Whether this call takes the NumPy path (:mod:`cnnbook._numpy_kernels`): a forward pass

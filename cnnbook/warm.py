@@ -38,9 +38,10 @@ def warm_kernels(dtype) -> None:
     import cnnbook as cb
 
     layers = [  # (x shape, w shape, stride, padding): each path of _conv_kernels at least once
-        ((2, 1, 6, 6), (3, 1, 3, 3), 1, 1),    # short windows: rows of multiply-adds, dx in window form
-        ((2, 8, 6, 6), (8, 8, 3, 3), 1, 1),    # 4x4 blocks, dx as a correlation
-        ((2, 8, 7, 7), (8, 8, 3, 3), 2, 1),    # 4x4 blocks, strided: dx in window form
+        ((2, 3, 6, 6), (4, 3, 3, 3), 2, 1),    # windows copied, two samples per product
+        ((1, 3, 16, 16), (4, 3, 3, 3), 1, 1),  # windows copied, one sample per product
+        ((2, 3, 4, 4), (4, 3, 1, 1), 1, 0),    # 1x1: the pixels are the windows, two samples per product
+        ((1, 3, 16, 16), (4, 3, 1, 1), 1, 0),  # 1x1, one sample per product: the image itself
     ]
     with small_call_limits(0, 0):  # every call on the numba kernels
         for x_shape, w_shape, stride, padding in layers:

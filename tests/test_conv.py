@@ -32,18 +32,20 @@ EDGE_CASES = [
     ("kernel equals the input", (1, 3, 5, 5), (2, 3, 5, 5), 1, 0, False),
     ("one channel, one filter", (1, 1, 6, 6), (1, 1, 3, 3), 1, 0, True),
     ("C > K", (2, 5, 6, 6), (2, 5, 3, 3), 1, 1, False),
-    ("4x4 blocks and their edges", (3, 4, 9, 10), (9, 4, 3, 3), 1, 1, True),
-    ("32+ filters: 4x4 blocks and their edges", (2, 3, 6, 7), (33, 3, 3, 2), (2, 1), (1, 0), True),
+    ("9 filters, 4 channels, padding 1", (3, 4, 9, 10), (9, 4, 3, 3), 1, 1, True),
+    ("33 filters, stride (2, 1), padding (1, 0)", (2, 3, 6, 7), (33, 3, 3, 2), (2, 1), (1, 0), True),
     ("more samples than chunks", (11, 2, 5, 5), (4, 2, 2, 2), 1, 0, False),
-    ("long windows: 4x4 blocks, strided", (2, 5, 9, 8), (9, 5, 4, 4), (2, 1), (1, 2), True),
-    ("input gradient as a correlation, largest padding", (3, 6, 7, 9), (5, 6, 3, 5), 1, (2, 4), True),
+    ("long windows, strided", (2, 5, 9, 8), (9, 5, 4, 4), (2, 1), (1, 2), True),
+    ("stride 1, padding (2, 4)", (3, 6, 7, 9), (5, 6, 3, 5), 1, (2, 4), True),
     ("padding as large as the kernel", (2, 5, 4, 4), (8, 5, 3, 3), 1, 3, False),
-    ("many samples on small maps: grouped weight gradient, short last group", (37, 3, 4, 4), (6, 3, 3, 3), 1, 1, True),
-    ("windows of 128: 4x4 blocks of dot products and their edges", (2, 8, 7, 6), (6, 8, 4, 4), 1, (1, 0), True),
-    ("input gradient as a correlation of 135 terms", (3, 5, 7, 9), (15, 5, 3, 3), 1, (1, 2), False),
+    ("many samples on small maps: several per product, short last group", (37, 3, 4, 4), (6, 3, 3, 3), 1, 1, True),
+    ("windows of 128 numbers, padding (1, 0)", (2, 8, 7, 6), (6, 8, 4, 4), 1, (1, 0), True),
+    ("15 filters, padding (1, 2)", (3, 5, 7, 9), (15, 5, 3, 3), 1, (1, 2), False),
     ("strided input gradient, 18 filters, stride 2, padding 2", (2, 3, 9, 8), (18, 3, 3, 3), 2, 2, True),
     ("1x1 stride 2 shortcut, 16 filters", (3, 5, 6, 7), (16, 5, 1, 1), 2, 0, False),
     ("strided, stride (3, 2), kernel as wide as the padded input", (2, 2, 7, 4), (17, 2, 3, 6), (3, 2), (1, 1), True),
+    ("1x1 kernel on maps of 272 pixels: the image is its own window matrix", (3, 3, 16, 17), (5, 3, 1, 1), 1, 0, True),
+    ("1x1 kernel, many samples on small maps: pixels side by side", (20, 3, 3, 3), (4, 3, 1, 1), 1, 0, False),
 ]
 CASE_IDS = [case[0] for case in EDGE_CASES]
 
@@ -83,13 +85,15 @@ def test_fast_matches_reference(index, dtype, tolerance):
 
 
 def test_edge_cases_take_every_path():
-    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made both ways by some edge case."""
-    forward, input_grad = set(), set()
-    for _, _, (K, C, R, S), stride, padding, _ in EDGE_CASES:
-        geometry = (C, K, R, S, *np.broadcast_to(stride, 2), *np.broadcast_to(padding, 2))
-        forward.add(conv.kernels.blocks_pay(K, C * R * S))
-        input_grad.add(conv.kernels.input_grad_is_correlation(*geometry))
-    assert forward == input_grad == {True, False}
+    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made both ways by some edge case, in every
+    combination: one sample or several per product, windows copied or the pixels read in place."""
+    kernels, paths = conv.kernels, set()
+    for _, (N, _, H, W), (K, C, R, S), stride, padding, _ in EDGE_CASES:
+        (sh, sw), (ph, pw) = np.broadcast_to(stride, 2), np.broadcast_to(padding, 2)
+        P, Q = cb.conv_output_size(H, R, sh, ph), cb.conv_output_size(W, S, sw, pw)
+        several = min(N, kernels.samples_per_product(P, Q)) > 1
+        paths.add((several, kernels.windows_are_pixels(R, S, sh, sw, ph, pw)))
+    assert paths == {(False, False), (False, True), (True, False), (True, True)}
 
 
 @settings(max_examples=30, deadline=None)
@@ -203,20 +207,21 @@ def test_empty_batch():
     assert dx.shape == (0, 2, 5, 5) and not dw.any() and not db.any()
 
 
-@pytest.mark.parametrize("x_shape, w_shape, stride", [
-    ((3, 4, 12, 11), (5, 4, 3, 3), (1, 2)),
-    ((19, 8, 10, 10), (32, 8, 3, 3), (1, 2)),
-    ((13, 8, 10, 10), (12, 8, 3, 3), 1),  # the input gradient as a correlation
-    ((70, 16, 4, 4), (32, 16, 3, 3), 1),  # several chunks, each of several groups of samples
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", [
+    ((3, 4, 12, 11), (5, 4, 3, 3), (1, 2), 1),
+    ((19, 8, 10, 10), (32, 8, 3, 3), (1, 2), 1),
+    ((13, 8, 10, 10), (12, 8, 3, 3), 1, 1),
+    ((70, 16, 4, 4), (32, 16, 3, 3), 1, 1),  # several chunks, each of several groups of samples
+    ((9, 16, 16, 16), (24, 16, 1, 1), 1, 0),  # 1x1: each image is its own window matrix
 ])
-def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, stride, rng):
+def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, stride, padding, rng):
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
     b = rng.standard_normal(w_shape[0]).astype(np.float32)
 
     def run():
-        y = cb.conv2d(x, w, b, stride=stride, padding=1)
-        return (y, *cb.conv2d_backward(np.cos(y), x, w, stride=stride, padding=1))
+        y = cb.conv2d(x, w, b, stride=stride, padding=padding)
+        return (y, *cb.conv2d_backward(np.cos(y), x, w, stride=stride, padding=padding))
 
     threads = cb.get_num_threads()
     first, second = run(), run()
@@ -230,20 +235,23 @@ def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, s
         np.testing.assert_array_equal(a, c)
 
 
-def test_inputs_are_not_modified_and_outputs_are_fresh(rng):
-    x = rng.standard_normal((2, 8, 12, 10)).transpose(0, 1, 3, 2)  # not C-contiguous
-    w = rng.standard_normal((3, 8, 3, 3))
+@pytest.mark.parametrize("x, kernel, stride, padding", [
+    (np.random.default_rng(1).standard_normal((2, 8, 12, 10)).transpose(0, 1, 3, 2), 3, 2, 1),  # not C-contiguous
+    (np.random.default_rng(2).standard_normal((3, 8, 16, 16)), 1, 1, 0),  # read in place by the 1x1 kernels
+], ids=["strided 3x3", "1x1"])
+def test_inputs_are_not_modified_and_outputs_are_fresh(x, kernel, stride, padding, rng):
+    w = rng.standard_normal((3, 8, kernel, kernel))
     b = rng.standard_normal(3)
-    dy = rng.standard_normal((2, 3, 5, 6))
+    dy = rng.standard_normal(cb.conv2d(x, w, b, stride, padding).shape)
     copies = [a.copy() for a in (x, w, b, dy)]
-    y = cb.conv2d(x, w, b, stride=2, padding=1)
-    grads = cb.conv2d_backward(dy, x, w, stride=2, padding=1)
+    y = cb.conv2d(x, w, b, stride=stride, padding=padding)
+    grads = cb.conv2d_backward(dy, x, w, stride=stride, padding=padding)
     for original, copy in zip((x, w, b, dy), copies):
         np.testing.assert_array_equal(original, copy)
     for out in (y, *grads):
         assert out.flags.c_contiguous and out.flags.writeable
         assert not any(np.shares_memory(out, a) for a in (x, w, b, dy))
-    np.testing.assert_allclose(y, cb.conv2d_reference(x, w, b, 2, 1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y, cb.conv2d_reference(x, w, b, stride, padding), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,8 @@ Every window of one image, ``C*R*S`` numbers, is copied into one column of a mat
 Then ``w.reshape(K, C*R*S) @ col`` is ``(K, P*Q)``: every filter (a row) meets every window
 (a column) in one matrix product, and reshaping gives the image's output ``(K, P, Q)``.
 The row order ``(c, r, s)`` is the order in which ``w[k].ravel()`` lists a filter's
-weights, which is why the filter needs no reordering. This is the layout of
-:func:`cnnbook._conv_kernels.im2col`; the compiled forward pass of :func:`cnnbook.conv2d`
-builds the transposed layout (one window per *row*, channels last: ``im2row``) when its
-products are large enough, because its fastest product reads rows.
+weights, which is why the filter needs no reordering. This is also the layout of
+:func:`cnnbook._conv_kernels.im2col`, whose products :func:`cnnbook.conv2d` hands to BLAS.
 
 * :func:`im2col` builds ``col`` for one image ``(C, H, W)``, one column per window;
 * :func:`conv2d_im2col` is a whole convolutional layer as one product per image;
