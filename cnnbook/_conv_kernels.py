@@ -69,6 +69,22 @@ def pad_into(image, out, ph, pw):
 
 
 @numba.njit(cache=True)
+def crop_into(padded, out, ph, pw):
+    """``out`` ``(C, H, W)`` = ``padded[:, ph:ph+H, pw:pw+W]``: the inverse of :func:`pad_into`.
+
+    Plain loops: numba compiles the equivalent slice assignment several times more slowly.
+    """
+    C, H, W = out.shape
+    Hp, Wp = padded.shape[1:]
+    src, dst = padded.reshape(-1), out.reshape(-1)
+    for c in range(C):
+        for h in range(H):
+            start = (c * Hp + ph + h) * Wp + pw
+            for v in range(W):
+                dst[np.uint64((c * H + h) * W + v)] = src[np.uint64(start + v)]
+
+
+@numba.njit(cache=True)
 def im2col(xpad, col, first, R, S, sh, sw, P, Q):
     """``col[(c*R + r)*S + s, first + i*Q + j] = xpad[c, i*sh + r, j*sw + s]``, from a zero-bordered ``xpad`` ``(C, Hp, Wp)``.
 
@@ -138,6 +154,31 @@ def backward_chunks(N, work, positions):
     return max(1, min(forward_chunks(N, work), (N * positions) // GROUP_COLUMNS))
 
 
+# Loops written out, not NumPy's in-place operators: numba compiles these several times faster.
+@numba.njit(cache=True)
+def fill_zero(flat):
+    """``flat[:] = 0`` for a 1-D array."""
+    for t in range(flat.size):
+        flat[t] = 0
+
+
+@numba.njit(cache=True)
+def add_into(total, part):
+    """``total += part`` for two 1-D arrays of one size."""
+    for t in range(total.size):
+        total[t] += part[t]
+
+
+@numba.njit(cache=True)
+def add_bias(y, first, stop, b):
+    """``y[n, k] += b[k]`` for ``y`` ``(N, K, P*Q)``, ``n`` from ``first`` to ``stop``."""
+    for n in range(first, stop):
+        for k in range(b.size):
+            row, bias = y[n, k], b[k]
+            for t in range(row.size):
+                row[t] += bias
+
+
 @numba.njit(cache=True)
 def samples_per_product(P, Q):
     """How many samples' windows go side by side into one product: ``GROUP_COLUMNS`` columns or more."""
@@ -182,7 +223,7 @@ def scatter_input_grad(dcol, dx, first, dxpad, R, S, sh, sw, ph, pw, P, Q):
         else:
             dxpad[:] = 0
             col2im(dcol, i * positions, dxpad, R, S, sh, sw, P, Q)
-            dx[first + i] = dxpad[:, ph : ph + H, pw : pw + W]
+            crop_into(dxpad, dx[first + i], ph, pw)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -206,9 +247,7 @@ def conv2d_samples(x, w2, b, y, R, S, sh, sw, ph, pw, P, Q, first, stop):
             np.dot(w2, col, out)
             for i in range(size):
                 copy_columns(out, i * positions, y[group_first + i], 0, positions)
-        for n in range(group_first, group_first + size):
-            for k in range(K):
-                y[n, k] += b[k]
+        add_bias(y, group_first, group_first + size, b)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -228,8 +267,8 @@ def conv2d_backward_samples(dy, x, w2, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P
     dcol_buffer = np.empty(window_size * group * positions if need_dx else 0, dw2.dtype)
     dxpad = np.empty((C, H + 2 * ph, W + 2 * pw) if need_dx else (0, 0, 0), dw2.dtype)
     dy_buffer = np.empty(K * group * positions if group > 1 else 0, dw2.dtype)
-    group_dw = np.empty_like(dw2)
-    dw2[:] = 0
+    group_dw = np.empty((K, window_size), dw2.dtype)
+    fill_zero(dw2.reshape(-1))
     for group_first in range(first, stop, group):
         size = min(group, stop - group_first)
         col = group_windows(x, group_first, size, xpad, col_buffer, R, S, sh, sw, ph, pw, P, Q)
@@ -240,7 +279,7 @@ def conv2d_backward_samples(dy, x, w2, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P
             for i in range(size):
                 copy_columns(dy[group_first + i], 0, dy_group, i * positions, positions)
         np.dot(dy_group, col.T, group_dw)
-        dw2 += group_dw
+        add_into(dw2.reshape(-1), group_dw.reshape(-1))
         if need_dx:
             dcol = dcol_buffer[: window_size * size * positions].reshape(window_size, size * positions)
             np.dot(w2.T, dy_group, dcol)
@@ -251,6 +290,6 @@ def conv2d_backward_samples(dy, x, w2, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P
 def add_up(partials, total):
     """``total`` = ``partials`` ``(chunks, ...)`` summed over its first axis, in chunk order."""
     flat, out = partials.reshape(partials.shape[0], -1), total.reshape(-1)
-    out[:] = flat[0]
-    for chunk in range(1, flat.shape[0]):
-        out += flat[chunk]
+    fill_zero(out)
+    for chunk in range(flat.shape[0]):
+        add_into(out, flat[chunk])
