@@ -7,6 +7,12 @@ output of `make test` shows the book was really run.
 
 from __future__ import annotations
 
+import os
+
+# The tests compile what they use; no background `cnnbook warm` from the notebooks they run
+# (CI warms the cache first; tests/test_small_calls_and_warm.py turns it on where it tests it).
+os.environ["CNNBOOK_BACKGROUND_WARM"] = "0"
+
 _notebook_cells: dict[str, dict[str, int]] = {}
 
 

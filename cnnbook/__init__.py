@@ -59,3 +59,8 @@ from .nn.dropout import dropout, dropout_backward  # noqa: E402
 from .nn.global_pool import global_avg_pool2d, global_avg_pool2d_backward  # noqa: E402
 
 __version__ = "0.1.0"
+
+# In a notebook on a cold compile cache (Colab, a plain pip install), compile in the background.
+from .warm import warm_in_background_if_cold  # noqa: E402
+
+warm_in_background_if_cold()

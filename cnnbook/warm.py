@@ -5,18 +5,31 @@ cache (see :mod:`cnnbook._runtime`), so only a fresh install pays: a few seconds
 at the first convolution too large for the NumPy path (:mod:`cnnbook._numpy_kernels`), such
 as the capstone's first training batch. ``make lab``, ``make test`` and Binder's ``postBuild``
 run this once after installing, one process per dtype, so the book starts warm.
+
+Where nothing ran it (``pip install`` on Colab, a clone used without ``make``), the first
+``import cnnbook`` in a notebook finds no record of a warm cache and starts the same
+compilation in the background, in a detached low-priority process
+(:func:`warm_in_background_if_cold`), while the learner reads the first cells.
+``CNNBOOK_BACKGROUND_WARM=0`` turns that off.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
+# A background warm that has held its lock this long is taken to have died.
+STALE_LOCK_SECONDS = 15 * 60
+# Priority of the background warm: it yields the cores to the learner's own process.
+BACKGROUND_NICENESS = 10
 
 
 @contextmanager
@@ -55,18 +68,101 @@ def warm_kernels(dtype) -> None:
                 backward(np.ones_like(pool(x, kernel, stride, padding)), x, kernel, stride, padding)
 
 
-def run(dtype_names: list[str]) -> int:
-    """Warm the kernels for each named dtype in its own process, side by side; report the time."""
+def run(dtype_names: list[str], quiet: bool = False) -> int:
+    """Warm the kernels for each named dtype in its own process, side by side; report the time.
+
+    When every dtype is warmed, the cache is marked warm (:func:`warm_marker`).
+    """
     start = time.perf_counter()
-    workers = [subprocess.Popen([sys.executable, "-m", "cnnbook.warm", name]) for name in dtype_names]
+    output = subprocess.DEVNULL if quiet else None
+    workers = [subprocess.Popen([sys.executable, "-m", "cnnbook.warm", name], stdout=output, stderr=output)
+               for name in dtype_names]
     failed = [name for name, worker in zip(dtype_names, workers) if worker.wait() != 0]
     if failed:
         print(f"cnnbook warm: compiling the {', '.join(failed)} kernels failed", file=sys.stderr)
         return 1
-    print(f"cnnbook warm: kernels for {', '.join(dtype_names)} compiled and cached "
-          f"in {time.perf_counter() - start:.1f} s")
+    if set(dtype_names) == set(DTYPES):
+        marker = warm_marker()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"compiled in {time.perf_counter() - start:.1f} s\n")
+    if not quiet:
+        print(f"cnnbook warm: kernels for {', '.join(dtype_names)} compiled and cached "
+              f"in {time.perf_counter() - start:.1f} s")
     return 0
 
 
+# --- the background warm of a cold cache --------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """Where numba caches cnnbook's kernels: ``NUMBA_CACHE_DIR`` if set, else beside the sources."""
+    import numba
+
+    from ._runtime import PACKAGE_DIR
+
+    return Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else PACKAGE_DIR / "__pycache__"
+
+
+def warm_marker() -> Path:
+    """The file that records a complete warm of this cache, named after what the machine code depends on:
+    the kernels' sources and the versions of Python, NumPy, numba and cnnbook."""
+    import numba
+
+    from . import __version__
+    from ._runtime import PACKAGE_DIR
+
+    digest = hashlib.sha256()
+    for part in (sys.version, np.__version__, numba.__version__, __version__):
+        digest.update(part.encode())
+    for source in sorted(PACKAGE_DIR.rglob("_*kernels.py")):
+        digest.update(source.read_bytes())
+    return cache_dir() / f"cnnbook-warm-{digest.hexdigest()[:16]}.done"
+
+
+def warm_in_background_if_cold() -> bool:
+    """In a notebook (an IPython kernel), start a background ``cnnbook warm`` unless the cache is
+    marked warm, one is running already, or ``CNNBOOK_BACKGROUND_WARM=0``; returns whether it
+    started one. Scripts and the ``cnnbook`` command never start one: they compile what they use.
+
+    The lock file (created atomically, so two kernels starting at once start one warm) holds the
+    warm's process id; the warm deletes it when it ends.
+    """
+    if "ipykernel" not in sys.modules or os.environ.get("CNNBOOK_BACKGROUND_WARM", "1") == "0":
+        return False
+    try:
+        marker = warm_marker()
+        if marker.exists():
+            return False
+        lock = marker.with_suffix(".lock")
+        if lock.exists() and time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+            lock.unlink(missing_ok=True)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except OSError:  # locked by another process, or a cache we cannot write: nothing to do
+        return False
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", "cnnbook.warm", "--background", str(lock)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  cwd=lock.parent, start_new_session=True, close_fds=True)
+        os.write(descriptor, str(worker.pid).encode())
+    except OSError:
+        lock.unlink(missing_ok=True)
+        return False
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def _background_warm(lock: Path) -> int:
+    """The body of the background warm: both dtypes at low priority, then release the lock."""
+    try:
+        os.nice(BACKGROUND_NICENESS)
+        return run(list(DTYPES), quiet=True)
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--background":
+        sys.exit(_background_warm(Path(sys.argv[2])))
     warm_kernels(DTYPES[sys.argv[1]])

@@ -43,3 +43,43 @@ def test_warm_compiles_every_kernel_into_the_cache(tmp_path):
     for kernel in ("conv2d_samples", "conv2d_backward_samples", "max_pool_forward", "max_pool_backward",
                    "avg_pool_forward", "avg_pool_backward"):
         assert f".{kernel}-" in cached, f"{kernel} not in the cache:\n{cached}"
+
+
+NOTEBOOK_IMPORT = """
+import sys, types
+sys.modules.setdefault("ipykernel", types.ModuleType("ipykernel"))  # as in a Jupyter kernel
+import cnnbook
+from cnnbook.warm import warm_marker
+print(warm_marker(), warm_marker().with_suffix(".lock").exists())
+"""
+
+
+def test_a_notebook_on_a_cold_cache_warms_it_in_the_background_once(tmp_path):
+    import time
+    from pathlib import Path
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "CNNBOOK_BACKGROUND_WARM": "1"}
+    first = subprocess.run([sys.executable, "-c", NOTEBOOK_IMPORT], capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    marker, locked = first.stdout.split()
+    marker = Path(marker)
+    assert marker.parent == tmp_path and locked == "True", "the import started no background warm"
+    deadline = time.monotonic() + 600
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert marker.exists(), "the background warm did not finish"
+    assert not marker.with_suffix(".lock").exists(), "the background warm kept its lock"
+    cached = "\n".join(path.name for path in tmp_path.rglob("*.nbi"))
+    assert ".conv2d_samples-" in cached and ".max_pool_forward-" in cached
+    again = subprocess.run([sys.executable, "-c", NOTEBOOK_IMPORT], capture_output=True, text=True, env=env, timeout=120)
+    assert again.stdout.split()[1] == "False", "a warm cache was warmed again"
+
+
+def test_scripts_and_the_switch_start_no_background_warm(tmp_path):
+    script = NOTEBOOK_IMPORT.replace('sys.modules.setdefault("ipykernel", types.ModuleType("ipykernel"))', "pass")
+    for code, switch in ((script, "1"), (NOTEBOOK_IMPORT, "0")):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "CNNBOOK_BACKGROUND_WARM": switch}
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split()[1] == "False"
+    assert not list(tmp_path.glob("cnnbook-warm-*")), "something was started or marked"
