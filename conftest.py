@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 
 # The tests compile what they use; no background `cnnbook warm` from the notebooks they run
-# (CI warms the cache first; tests/test_small_calls_and_warm.py turns it on where it tests it).
-os.environ["CNNBOOK_BACKGROUND_WARM"] = "0"
+# (CI warms the cache first; tests/test_small_calls_and_warm.py turns it on where it tests it;
+# CNNBOOK_BACKGROUND_WARM=1 in the environment measures a cold start as a learner sees it).
+os.environ.setdefault("CNNBOOK_BACKGROUND_WARM", "0")
 
 _notebook_cells: dict[str, dict[str, int]] = {}
 
