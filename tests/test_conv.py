@@ -46,6 +46,9 @@ EDGE_CASES = [
     ("strided, stride (3, 2), kernel as wide as the padded input", (2, 2, 7, 4), (17, 2, 3, 6), (3, 2), (1, 1), True),
     ("1x1 kernel on maps of 272 pixels: the image is its own window matrix", (3, 3, 16, 17), (5, 3, 1, 1), 1, 0, True),
     ("1x1 kernel, many samples on small maps: pixels side by side", (20, 3, 3, 3), (4, 3, 1, 1), 1, 0, False),
+    ("a large map in two blocks of rows, the second shorter", (2, 2, 25, 21), (3, 2, 3, 3), 1, 1, True),
+    ("a large map in blocks of rows, strided", (2, 3, 50, 47), (4, 3, 3, 3), 2, 1, False),
+    ("1x1 kernel on a large map: pixels in blocks of rows", (2, 3, 24, 24), (5, 3, 1, 1), 1, 0, True),
 ]
 CASE_IDS = [case[0] for case in EDGE_CASES]
 
@@ -85,15 +88,16 @@ def test_fast_matches_reference(index, dtype, tolerance):
 
 
 def test_edge_cases_take_every_path():
-    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made both ways by some edge case, in every
-    combination: one sample or several per product, windows copied or the pixels read in place."""
+    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made by some edge case, windows copied
+    and pixels read in place alike: several samples per product, one whole sample, a block of rows."""
     kernels, paths = conv.kernels, set()
     for _, (N, _, H, W), (K, C, R, S), stride, padding, _ in EDGE_CASES:
         (sh, sw), (ph, pw) = np.broadcast_to(stride, 2), np.broadcast_to(padding, 2)
         P, Q = cb.conv_output_size(H, R, sh, ph), cb.conv_output_size(W, S, sw, pw)
-        several = min(N, kernels.samples_per_product(P, Q)) > 1
-        paths.add((several, kernels.windows_are_pixels(R, S, sh, sw, ph, pw)))
-    assert paths == {(False, False), (False, True), (True, False), (True, True)}
+        samples, rows = kernels.product_shape(P, Q)
+        shape = "several samples" if min(N, samples) > 1 else "one sample" if rows == P else "rows"
+        paths.add((shape, kernels.windows_are_pixels(R, S, sh, sw, ph, pw)))
+    assert paths == {(shape, pixels) for shape in ("several samples", "one sample", "rows") for pixels in (False, True)}
 
 
 @settings(max_examples=30, deadline=None)
@@ -213,6 +217,7 @@ def test_empty_batch():
     ((13, 8, 10, 10), (12, 8, 3, 3), 1, 1),
     ((70, 16, 4, 4), (32, 16, 3, 3), 1, 1),  # several chunks, each of several groups of samples
     ((9, 16, 16, 16), (24, 16, 1, 1), 1, 0),  # 1x1: each image is its own window matrix
+    ((3, 8, 30, 30), (6, 8, 3, 3), 1, 1),  # large maps: products over blocks of rows
 ])
 def test_results_are_identical_across_runs_and_thread_counts(x_shape, w_shape, stride, padding, rng):
     x = rng.standard_normal(x_shape).astype(np.float32)
