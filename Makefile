@@ -20,12 +20,12 @@ NBSTRIPOUT_MODE ?=
 NBSTRIPOUT_FLAGS := --keep-id --extra-keys "metadata.execution metadata.varInspector metadata.toc cell.metadata.varInspector cell.metadata.toc"
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test book venv check-python strip-outputs exercises grade clean
+.PHONY: help lab test book vendor-js venv check-python strip-outputs exercises grade clean
 
 help:
 	@echo "make lab            open the book in JupyterLab"
 	@echo "make test           run every test (unit, checkers, notebooks)"
-	@echo "make book           build the static HTML book into _build/html"
+	@echo "make book           build the static HTML book into _build/html (needs npm)"
 	@echo "make exercises      regenerate exercises/ from solutions/"
 	@echo "make grade DIR=...  grade every submitted notebook in a folder"
 	@echo "make strip-outputs  remove outputs from every committed notebook"
@@ -55,9 +55,14 @@ test: venv
 strip-outputs: venv
 	$(VENV)/bin/nbstripout $(NBSTRIPOUT_FLAGS) $(NBSTRIPOUT_MODE) $$(find $(NOTEBOOK_DIRS) -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*')
 
-book: venv
+book: venv vendor-js
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "open _build/html/index.html"
+
+# The JavaScript the web book serves itself (widget manager, RequireJS, MathJax), so it needs no CDN:
+# npm ci from package-lock.json into node_modules/, then the files the pages load into _vendor/.
+vendor-js: check-python
+	$(PYTHON) tools/vendor_js.py
 
 exercises: venv
 	$(PY) -m cnnbook exercises
@@ -67,4 +72,4 @@ grade: venv
 	$(PY) -m cnnbook grade "$(DIR)" --jobs $(JOBS) --json grades.json --csv grades.csv --roster roster.csv --feedback feedback
 
 clean:
-	rm -rf $(VENV) _build .pytest_cache
+	rm -rf $(VENV) _build .pytest_cache node_modules _vendor
