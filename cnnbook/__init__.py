@@ -45,9 +45,10 @@ from .activations import (  # noqa: E402
     tanh_backward,
 )
 # Layers, losses, optimisers and training: the capstone's building blocks.
-from . import data, init, layers, losses, model_io, nn, optim, training  # noqa: E402
-from .losses import softmax_cross_entropy  # noqa: E402
-from .training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
+from . import nn  # noqa: E402
+from .nn import data, init, layers, losses, model_io, optim, training  # noqa: E402
+from .nn.losses import softmax_cross_entropy  # noqa: E402
+from .nn.training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
 # Going deeper (chapter 9): batch normalisation, dropout, global average pooling.
 from .nn.batchnorm import (  # noqa: E402
     batch_norm2d,

@@ -33,8 +33,8 @@ from .bench import round_robin
 from .demos.lenet import BATCH_SIZE, VAL_FRACTION, build_lenet, import_torch, train_torch_epoch
 from .nn.resnet import build_resnet_digits
 from .nn.torch_twin import torch_twin
-from .optim import Adam
-from .training import fit
+from .nn.optim import Adam
+from .nn.training import fit
 
 #: The networks the bench can time: a name and a builder ``build(rng) -> model``.
 MODELS = {"lenet": build_lenet, "resnet": build_resnet_digits}

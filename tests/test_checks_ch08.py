@@ -13,7 +13,7 @@ import pytest
 import cnnbook as cb
 from cnnbook.checks import check, questions_of_chapter
 from cnnbook.demos.lenet import PASSING_VERDICT, accuracy_verdict, architecture_rows, quick_accuracy
-from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from checking import diagnoses
 
 NAMES = ["cross_entropy", "linear_backward", "adam_step", "lenet_architecture", "lenet_accuracy"]

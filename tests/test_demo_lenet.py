@@ -11,9 +11,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.data import DigitsDataset
+from cnnbook.nn.data import DigitsDataset
 from cnnbook.demos import lenet
-from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 
 @pytest.fixture(scope="module")

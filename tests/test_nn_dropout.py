@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.layers import Linear, Sequential
+from cnnbook.nn.layers import Linear, Sequential
 from cnnbook.nn import Dropout, dropout, dropout_backward
 
 

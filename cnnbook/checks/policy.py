@@ -100,7 +100,7 @@ def _twin(function):
 
 
 def _resolve(dotted: str):
-    """The function a dotted name names: ``cnnbook.conv.conv2d``, or a method such as ``cnnbook.optim.Adam.step``."""
+    """The function a dotted name names: ``cnnbook.conv.conv2d``, or a method such as ``cnnbook.nn.optim.Adam.step``."""
     parts = dotted.split(".")
     for split in range(len(parts) - 1, 0, -1):
         try:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..demos.lenet import PASSING_VERDICT, architecture_rows, build_lenet
-from ..layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from . import register
 from .framework import Case, Mistake, Question
 
@@ -129,7 +129,7 @@ register(Question(
     name="cross_entropy",
     function="cross_entropy",
     chapter=8,
-    forbidden=("cnnbook.losses.softmax_cross_entropy",),
+    forbidden=("cnnbook.nn.losses.softmax_cross_entropy",),
     reference=_cross_entropy_reference,
     cases=_cross_entropy_cases,
     output_names=("loss", "dlogits"),
@@ -179,7 +179,7 @@ register(Question(
     name="linear_backward",
     function="linear_backward",
     chapter=8,
-    forbidden=("cnnbook.layers.Linear._backward", "cnnbook.layers.Linear._backward_parameters"),
+    forbidden=("cnnbook.nn.layers.Linear._backward", "cnnbook.nn.layers.Linear._backward_parameters"),
     reference=_linear_backward_reference,
     cases=_linear_cases,
     output_names=("dx", "dw", "db"),
@@ -257,7 +257,7 @@ register(Question(
     name="adam_step",
     function="adam_step",
     chapter=8,
-    forbidden=("cnnbook.optim.Adam.step",),
+    forbidden=("cnnbook.nn.optim.Adam.step",),
     reference=_adam_step_reference,
     cases=_adam_cases,
     output_names=("w", "m", "v"),

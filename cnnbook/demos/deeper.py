@@ -28,12 +28,12 @@ import numpy as np
 
 from ..activations import relu, relu_backward
 from ..conv import conv2d, conv2d_backward
-from ..layers import Conv2d, Layer, Linear, ReLU, Sequential
-from ..losses import softmax_cross_entropy
+from ..nn.layers import Conv2d, Layer, Linear, ReLU, Sequential
+from ..nn.losses import softmax_cross_entropy
 from ..nn.global_pool import GlobalAvgPool2d
 from ..nn.residual import Residual
 from ..nn.resnet import build_deep_net
-from ..training import in_mode
+from ..nn.training import in_mode
 
 #: The depths the widget offers (weight layers: stem + pairs of convolutions + dense), and its default.
 DEPTHS = (8, 14, 20, 26, 32)
@@ -86,7 +86,7 @@ def build_deep_net_no_bn(depth: int, residual: bool, rng: np.random.Generator, w
 
     A 3x3 stem convolution and ReLU, ``(depth - 2) / 2`` :class:`Block` s of ``width`` channels,
     global average pooling and a dense layer: ``depth`` weight layers. ``init`` defaults to
-    PyTorch's default initialisation (:func:`cnnbook.init.fan_in_uniform`, variance ``1/(3 fan_in)``).
+    PyTorch's default initialisation (:func:`cnnbook.nn.init.fan_in_uniform`, variance ``1/(3 fan_in)``).
     """
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 4 or depth % 2:
         raise ValueError(f"build_deep_net_no_bn: depth must be an even int >= 4; got {depth!r}")
@@ -156,7 +156,7 @@ def block_gradient_norms(model: Sequential, x, y) -> np.ndarray:
 @lru_cache(maxsize=None)
 def digits():
     """Chapter 8's split of the digits (seed 0; 1,077 train, 360 validation, 360 test)."""
-    from ..data import load_digits_dataset
+    from ..nn.data import load_digits_dataset
     from .lenet import VAL_FRACTION
 
     return load_digits_dataset(seed=0, val_fraction=VAL_FRACTION)
@@ -193,8 +193,8 @@ def training_curve(depth: int, residual: bool, epochs: int = CURVE_EPOCHS, lr: f
     from threadpoolctl import threadpool_limits
 
     from .._parallel import num_threads
-    from ..optim import Adam
-    from ..training import fit
+    from ..nn.optim import Adam
+    from ..nn.training import fit
 
     data, rng = digits(), np.random.default_rng(seed)
     model = build_deep_net(depth, residual, rng)

@@ -1,6 +1,6 @@
 """Chapter 8's helpers: the LeNet-style network for the 8x8 digits, its training recipes, and its pictures.
 
-* :func:`build_lenet` assembles the network from :mod:`cnnbook.layers`; :func:`build_mlp` is the
+* :func:`build_lenet` assembles the network from :mod:`cnnbook.nn.layers`; :func:`build_mlp` is the
   dense baseline with about as many parameters; :func:`architecture_rows` describes any model
   layer by layer (what the exercise checker compares).
 * :class:`Recipe` names a way of training (learning rate, schedule, epochs, shifted copies or not);
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
-from ..losses import softmax, softmax_cross_entropy
+from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ..nn.losses import softmax, softmax_cross_entropy
 from ..nn.schedules import ScheduledRun, cosine_lr, fit_with_schedule
-from ..training import evaluate, predict_logits
+from ..nn.training import evaluate, predict_logits
 
 #: The recipe the chapter's study chooses on the validation set: batch 32, Adam from 2e-3 down
 #: toward 0 along a cosine, EPOCHS epochs over the training digits and their four one-pixel shifts
@@ -156,7 +156,7 @@ def train_lenet(model, optimizer, data, rng: np.random.Generator, epochs: int = 
     :func:`cnnbook.fit` (shuffled by ``rng``). After each epoch the model is measured on the
     validation digits ``data.x_val`` (when there are any) and on the unshifted training digits
     (``run.end_train_loss``, ``run.end_train_accuracy``). The test digits are never used.
-    ``data`` is a :class:`cnnbook.data.DigitsDataset`.
+    ``data`` is a :class:`cnnbook.nn.data.DigitsDataset`.
 
     ``threads``: threads of cnnbook's kernels (:func:`cnnbook.set_num_threads`), and BLAS threads
     for the dense layers' matrix products, while training (both restored afterwards); ``None``
@@ -178,7 +178,7 @@ def train_lenet(model, optimizer, data, rng: np.random.Generator, epochs: int = 
 def train_recipe(recipe: Recipe, seed: int, data, build=None) -> tuple[Sequential, ScheduledRun]:
     """Build a model from ``np.random.default_rng(seed)`` (``build``, default :func:`build_lenet`) and train
     it with ``recipe`` on ``data``, the same generator then shuffling the batches. Returns ``(model, run)``."""
-    from ..optim import Adam
+    from ..nn.optim import Adam
 
     rng = np.random.default_rng(seed)
     model = (build or build_lenet)(rng)
@@ -488,7 +488,7 @@ class LeNetDemo:
 
 
 def lenet_demo(model: Sequential, data, index: int = 0) -> LeNetDemo:
-    """The chapter's widget for a trained ``model`` and the :class:`~cnnbook.data.DigitsDataset` it was trained on."""
+    """The chapter's widget for a trained ``model`` and the :class:`~cnnbook.nn.data.DigitsDataset` it was trained on."""
     return LeNetDemo(model, data, index)
 
 
@@ -615,8 +615,8 @@ def quick_accuracy(model, seed: int = 0, epochs: int = 3) -> float:
     """Train ``model`` briefly with the chapter's recipe (``epochs`` epochs over the shifted training digits
     of the chapter's split, Adam from 2e-3 along a cosine, batch 32, shuffled by ``default_rng(seed)``);
     return its accuracy on the 360 validation digits."""
-    from ..data import load_digits_dataset
-    from ..optim import Adam
+    from ..nn.data import load_digits_dataset
+    from ..nn.optim import Adam
 
     data = load_digits_dataset(0, val_fraction=VAL_FRACTION)
     train_lenet(model, Adam(model.parameters(), lr=LEARNING_RATE), data, np.random.default_rng(seed), epochs=epochs)

@@ -1,8 +1,15 @@
-"""Training code: layers, losses, optimisers and the training loop are being regrouped here.
+"""The training library: layers, losses, optimisers, initialisers, the training loop, and the networks built from them.
 
-For now :mod:`cnnbook.layers`, :mod:`cnnbook.losses`, :mod:`cnnbook.optim` and
-:mod:`cnnbook.training` stay where they are; what is new lives in this subpackage:
+Built on the functional API of the top level (:mod:`cnnbook.conv`, :mod:`cnnbook.pool`, ...), as
+``torch.nn`` is built on ``torch.nn.functional``:
 
+* :mod:`cnnbook.nn.layers`: :class:`Layer`, :class:`Parameter`, ``Conv2d``, ``Linear``, pooling,
+  activations, ``Flatten`` and ``Sequential``, with train/eval modes;
+* :mod:`cnnbook.nn.losses`: softmax, log-softmax and :func:`softmax_cross_entropy`;
+* :mod:`cnnbook.nn.init`: weight initialisers; :mod:`cnnbook.nn.optim`: SGD, Adam, AdamW;
+* :mod:`cnnbook.nn.training`: :func:`fit`, :func:`evaluate`, :func:`predict`;
+* :mod:`cnnbook.nn.model_io`: saving and loading a model's parameters and buffers;
+* :mod:`cnnbook.nn.data`: the 8x8 digits, split into training, validation and test sets;
 * :mod:`cnnbook.nn.batchnorm`: :func:`batch_norm2d` and its backward (with readable
   ``*_reference`` twins), and the :class:`BatchNorm2d` layer with running statistics;
 * :mod:`cnnbook.nn.dropout`: inverted :func:`dropout`, its backward, the :class:`Dropout` layer;

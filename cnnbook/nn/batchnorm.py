@@ -51,7 +51,7 @@ from .._validation import (
     require_ndim,
     require_shape,
 )
-from ..layers import Layer, Parameter
+from .layers import Layer, Parameter
 from . import _batchnorm_kernels as kernels
 
 
@@ -263,7 +263,7 @@ class BatchNorm2d(Layer):
     Parameters ``weight`` (gamma, starts at 1) and ``bias`` (beta, starts at 0), both ``(C,)`` with
     ``C = num_features``. Buffers ``running_mean`` (starts at 0) and ``running_var`` (starts at 1),
     ``(C,)``, updated in place by every forward pass in training mode and used in evaluation mode
-    (``layer.eval()``); :mod:`cnnbook.model_io` saves and loads them with the parameters.
+    (``layer.eval()``); :mod:`cnnbook.nn.model_io` saves and loads them with the parameters.
     """
 
     _buffer_names = ("running_mean", "running_var")

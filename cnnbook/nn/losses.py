@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, require_ndim
+from .._validation import as_float_array, require_ndim
 
 
 def log_softmax(logits, axis: int = -1) -> np.ndarray:

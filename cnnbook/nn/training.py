@@ -1,10 +1,10 @@
 """Training a classifier with mini-batches: :func:`fit`, :func:`evaluate`, :func:`predict`.
 
-The model is any :class:`cnnbook.layers.Layer` whose output is a batch of logits ``(N, K)``;
-the loss is :func:`cnnbook.losses.softmax_cross_entropy`. Shapes: ``x`` ``(N, ...)`` (whatever
+The model is any :class:`cnnbook.nn.layers.Layer` whose output is a batch of logits ``(N, K)``;
+the loss is :func:`cnnbook.nn.losses.softmax_cross_entropy`. Shapes: ``x`` ``(N, ...)`` (whatever
 the model's first layer takes), ``y`` ``(N,)`` integer class labels.
 
-Modes (see :mod:`cnnbook.layers`): :func:`fit` trains in training mode and :func:`evaluate`,
+Modes (see :mod:`cnnbook.nn.layers`): :func:`fit` trains in training mode and :func:`evaluate`,
 :func:`predict` and :func:`predict_logits` measure in evaluation mode (batch normalisation uses its
 running statistics, dropout drops nothing), each putting the model back in the mode it found it
 in. A model called directly, ``model.forward(x)``, runs in whatever mode it is in.

@@ -13,7 +13,7 @@ What each one draws (``U(-a, a)`` is uniform, ``N(0, s^2)`` normal):
 
 * ``fan_in_uniform``: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``. The Theano convolution
   tutorial's demo filters (``w_bound = sqrt(3*9*9)``), and PyTorch's default for
-  ``nn.Conv2d`` and ``nn.Linear`` weights. The default of :mod:`cnnbook.layers`.
+  ``nn.Conv2d`` and ``nn.Linear`` weights. The default of :mod:`cnnbook.nn.layers`.
 * ``glorot_uniform``: ``U(-a, a)`` with ``a = sqrt(6/(fan_in + fan_out))``, variance
   ``2/(fan_in + fan_out)``. Glorot and Bengio (2010), also called Xavier: a compromise between
   ``1/fan_in`` (keeps the forward variance) and ``1/fan_out`` (keeps the backward one) for units

@@ -1,7 +1,7 @@
 """Optimisers: SGD with momentum, Adam and AdamW, updating parameters in place.
 
 An optimiser is built from ``model.parameters()`` (``(name, Parameter)`` pairs, see
-:mod:`cnnbook.layers`) and keeps its per-parameter state (velocity, moments) under the same
+:mod:`cnnbook.nn.layers`) and keeps its per-parameter state (velocity, moments) under the same
 names. One training step is::
 
     optimizer.zero_grad()        # grad = 0 for every parameter

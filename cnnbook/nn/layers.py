@@ -9,7 +9,7 @@ micrograd). So call ``optimizer.zero_grad()`` (or ``model.zero_grad()``) before 
 the network's input, in training): it adds the parameter gradients only and returns ``None``,
 which saves the first convolution about half of its backward pass.
 
-Parameters have one interface, used by the optimisers and by :mod:`cnnbook.model_io`:
+Parameters have one interface, used by the optimisers and by :mod:`cnnbook.nn.model_io`:
 
 * a :class:`Parameter` holds ``.value`` and ``.grad``, two arrays of the same shape and dtype;
 * ``layer.params`` is a dict ``name -> Parameter`` (``"weight"``, ``"bias"``);
@@ -20,7 +20,7 @@ Parameters have one interface, used by the optimisers and by :mod:`cnnbook.model
 Besides parameters a layer may hold **buffers**: arrays that are part of the model's state but
 are not trained by the optimiser, such as batch normalisation's running statistics.
 ``layer.buffers()`` yields ``(name, array)`` pairs named like the parameters (``"1.running_mean"``);
-:mod:`cnnbook.model_io` saves and loads them with the parameters.
+:mod:`cnnbook.nn.model_io` saves and loads them with the parameters.
 
 Modes: every layer starts in **training mode** (``layer.training`` is ``True``). ``model.eval()``
 switches it and all the layers inside it to evaluation mode, ``model.train()`` back (both return
@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import FLOAT_DTYPES, as_float_array, as_pair, require_shape
-from .activations import (
+from .._validation import FLOAT_DTYPES, as_float_array, as_pair, require_shape
+from ..activations import (
     leaky_relu,
     leaky_relu_backward,
     relu,
@@ -51,9 +51,9 @@ from .activations import (
     tanh,
     tanh_backward,
 )
-from .conv import conv2d, conv2d_backward
+from ..conv import conv2d, conv2d_backward
 from .init import get_initializer
-from .pool import (
+from ..pool import (
     avg_pool2d,
     avg_pool2d_backward,
     check_pool_arguments,
@@ -226,7 +226,7 @@ class Conv2d(Layer):
 
     ``x`` ``(N, C, H, W)`` -> ``y`` ``(N, K, P, Q)``; ``weight`` ``(K, C, R, S)``, ``bias`` ``(K,)``
     with ``C = in_channels``, ``K = out_channels``, ``(R, S) = kernel_size``. The weight is drawn
-    by ``init`` (a name in :data:`cnnbook.init.INITIALIZERS` or a callable) from ``rng``; the
+    by ``init`` (a name in :data:`cnnbook.nn.init.INITIALIZERS` or a callable) from ``rng``; the
     bias starts at zero. ``bias=False`` leaves the bias out (as PyTorch's ``bias=False``), e.g.
     before a batch normalisation, whose shift would cancel it.
     """
