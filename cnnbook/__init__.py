@@ -50,13 +50,13 @@ from .nn import data, init, layers, losses, model_io, optim, training  # noqa: E
 from .nn.losses import softmax_cross_entropy  # noqa: E402
 from .nn.training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
 # Going deeper (chapter 9): batch normalisation, dropout, global average pooling.
-from .nn.batchnorm import (  # noqa: E402
+from .batchnorm import (  # noqa: E402
     batch_norm2d,
     batch_norm2d_backward,
     batch_norm2d_backward_reference,
     batch_norm2d_reference,
 )
-from .nn.dropout import dropout, dropout_backward  # noqa: E402
-from .nn.global_pool import global_avg_pool2d, global_avg_pool2d_backward  # noqa: E402
+from .dropout import dropout, dropout_backward  # noqa: E402
+from .global_pool import global_avg_pool2d, global_avg_pool2d_backward  # noqa: E402
 
 __version__ = "0.1.0"

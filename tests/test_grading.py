@@ -114,7 +114,7 @@ def test_exercise_9_is_graded_question_by_question(planted_run):
     assert row["chapter"] == 9 and row["max_points"] == 5 and row["points"] == 2, answers
     assert answers["batch_norm_forward"]["points"] == answers["dropout_backward"]["points"] == 1
     assert answers["dropout_forward"]["status"] == "used the package's own answer"
-    assert "dropout_forward: called cnnbook.nn.dropout.dropout" in row["flags"]
+    assert "dropout_forward: called cnnbook.dropout.dropout" in row["flags"]
     feedback = json.dumps(answers, ensure_ascii=False)
     assert "treats the batch mean and variance as constants" in feedback
     assert "shortcut's gradient is not added" in feedback

@@ -28,15 +28,15 @@ Built on the functional API of the top level (:mod:`cnnbook.conv`, :mod:`cnnbook
 
 from .schedules import SCHEDULES, ScheduledRun, constant_lr, cosine_lr, fit_with_schedule
 from .selection import Study, Trial, best_of_k_accuracy, run_study
-from .batchnorm import (
+from ..batchnorm import (
     BatchNorm2d,
     batch_norm2d,
     batch_norm2d_backward,
     batch_norm2d_backward_reference,
     batch_norm2d_reference,
 )
-from .dropout import Dropout, dropout, dropout_backward
-from .global_pool import GlobalAvgPool2d, global_avg_pool2d, global_avg_pool2d_backward
+from ..dropout import Dropout, dropout, dropout_backward
+from ..global_pool import GlobalAvgPool2d, global_avg_pool2d, global_avg_pool2d_backward
 from .residual import Residual
 from .resnet import build_deep_net, build_resnet_digits, gradient_norms, train_resnet, weight_layers
 

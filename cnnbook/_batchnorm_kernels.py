@@ -1,5 +1,5 @@
-"""numba kernels behind :mod:`cnnbook.nn.batchnorm`; :func:`~cnnbook.nn.batchnorm.batch_norm2d_reference`
-and :func:`~cnnbook.nn.batchnorm.batch_norm2d_backward_reference` say what they compute.
+"""numba kernels behind :mod:`cnnbook.batchnorm`; :func:`~cnnbook.batchnorm.batch_norm2d_reference`
+and :func:`~cnnbook.batchnorm.batch_norm2d_backward_reference` say what they compute.
 
 Why numba here: the feature maps of the digits are small (a batch of 32 has 8x8 or 4x4 maps of 12
 to 24 channels), so in NumPy, about eight whole-array passes each with its own temporary array and

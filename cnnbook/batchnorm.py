@@ -33,7 +33,7 @@ forward's inputs (``x``, ``gamma``, ...) and recomputes what it needs from them:
 between the two calls. (The layer :class:`BatchNorm2d` keeps the batch's mean and ``1/sigma``
 from its forward pass instead.)
 
-The fast functions run numba kernels (:mod:`cnnbook.nn._batchnorm_kernels`, which says why);
+The fast functions run numba kernels (:mod:`cnnbook._batchnorm_kernels`, which says why);
 the ``*_reference`` twins are plain NumPy, one channel at a time.
 """
 
@@ -44,14 +44,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import (
+from ._validation import (
     FLOAT_DTYPES,
     as_float_array,
     common_float_dtype,
     require_ndim,
     require_shape,
 )
-from .layers import Layer, Parameter
+from .nn.layers import Layer, Parameter
 from . import _batchnorm_kernels as kernels
 
 

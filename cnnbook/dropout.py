@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, require_shape
-from .layers import Layer
+from ._validation import as_float_array, require_shape
+from .nn.layers import Layer
 
 
 def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None):

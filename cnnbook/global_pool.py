@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, require_ndim, require_shape
-from .layers import Layer
+from ._validation import as_float_array, require_ndim, require_shape
+from .nn.layers import Layer
 
 
 def global_avg_pool2d(x) -> np.ndarray:
