@@ -1,4 +1,4 @@
-"""Inverted dropout: the function, its backward, and the layer.
+"""Inverted dropout: the function and its backward (the layer is :class:`cnnbook.nn.dropout.Dropout`).
 
 In training, each value of ``x`` is kept with probability ``1 - p`` and set to zero otherwise,
 independently, and the kept values are divided by ``1 - p``::
@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, require_shape
-from .nn.layers import Layer
 
 
 def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None):
@@ -64,27 +63,3 @@ def _check_p(p, func: str) -> float:
         raise ValueError(f"{func}: p (the probability of dropping a value) must be a number in [0, 1); got {p!r}"
                          + (" (p = 1 would drop everything and divide by 1 - p = 0)" if p == 1 else ""))
     return float(p)
-
-
-class Dropout(Layer):
-    """Inverted dropout layer (as ``torch.nn.Dropout``): any input shape, output of the same shape.
-
-    In training mode each forward pass draws a new mask from ``rng`` (a fresh unseeded generator
-    when ``None``); in evaluation mode (``layer.eval()``) the layer passes its input through.
-    """
-
-    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None):
-        super().__init__()
-        self.p = _check_p(p, "Dropout")
-        self.rng = np.random.default_rng() if rng is None else rng
-        self.mask = None
-
-    def _forward(self, x):
-        y, self.mask = dropout(x, self.p, self.training, self.rng)
-        return y
-
-    def _backward(self, dy):
-        return dropout_backward(dy, self.mask, self.p)
-
-    def __repr__(self):
-        return f"Dropout(p={self.p})"

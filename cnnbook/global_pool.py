@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, require_ndim, require_shape
-from .nn.layers import Layer
 
 
 def global_avg_pool2d(x) -> np.ndarray:
@@ -29,16 +28,3 @@ def global_avg_pool2d_backward(dy, x_shape) -> np.ndarray:
     require_shape(dy, x_shape[:2], "dy", "global_avg_pool2d_backward", f"(N, C) of x {x_shape}")
     H, W = x_shape[2:]
     return np.broadcast_to((dy / (H * W))[:, :, None, None], x_shape).copy()
-
-
-class GlobalAvgPool2d(Layer):
-    """``x`` ``(N, C, H, W)`` -> ``(N, C)``: the mean of each feature map (:func:`global_avg_pool2d`)."""
-
-    def _check_input(self, x):
-        self._require(x.ndim == 4, "(N, C, H, W)", x)
-
-    def _forward(self, x):
-        return x.mean(axis=(2, 3))
-
-    def _backward(self, dy):
-        return global_avg_pool2d_backward(dy, self.x.shape)

@@ -7,7 +7,8 @@ import pytest
 
 import cnnbook as cb
 from cnnbook.nn.layers import Linear, Sequential
-from cnnbook.nn import Dropout, dropout, dropout_backward
+from cnnbook.dropout import dropout, dropout_backward
+from cnnbook.nn import Dropout
 
 
 def test_kept_values_are_scaled_by_one_over_keep_probability(rng):

@@ -30,7 +30,7 @@ from ..activations import relu, relu_backward
 from ..conv import conv2d, conv2d_backward
 from ..nn.layers import Conv2d, Layer, Linear, ReLU, Sequential
 from ..nn.losses import softmax_cross_entropy
-from ..global_pool import GlobalAvgPool2d
+from ..nn.global_pool import GlobalAvgPool2d
 from ..nn.residual import Residual
 from ..nn.resnet import build_deep_net
 from ..nn.training import in_mode

@@ -37,8 +37,8 @@ import numpy as np
 from .layers import Conv2d, Layer, Linear, ReLU, Sequential
 from .losses import softmax_cross_entropy
 from .training import in_mode
-from ..batchnorm import BatchNorm2d
-from ..global_pool import GlobalAvgPool2d
+from .batchnorm import BatchNorm2d
+from .global_pool import GlobalAvgPool2d
 from .residual import Residual
 
 NUM_CLASSES = 10

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from .layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
-from ..batchnorm import BatchNorm2d
-from ..global_pool import GlobalAvgPool2d
+from .batchnorm import BatchNorm2d
+from .global_pool import GlobalAvgPool2d
 from .residual import Residual
 
 
