@@ -16,8 +16,8 @@ from .sizes import conv_output_size  # noqa: E402
 from .spatial import rot180  # noqa: E402
 from .signal import convolve2d, correlate2d, correlate2d_reference  # noqa: E402
 from .gradcheck import numerical_gradient, rel_error  # noqa: E402
-from .autodiff import Value, computational_graph, topological_order  # noqa: E402
-from .graph_drawing import draw_graph, graph_layout  # noqa: E402
+from .teaching.autodiff import Value, computational_graph, topological_order  # noqa: E402
+from .teaching.graph_drawing import draw_graph, graph_layout  # noqa: E402
 from .conv import conv2d, conv2d_backward  # noqa: E402
 from .conv_reference import conv2d_backward_reference, conv2d_reference  # noqa: E402
 from .conv_transpose import conv_transpose2d, conv_transpose2d_reference  # noqa: E402

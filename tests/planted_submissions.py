@@ -218,7 +218,7 @@ def lenet_architecture(seed):
 #: treats the batch statistics as constants, a dropout that calls the package, a residual block without its shortcut.
 CHAPTER_9_MIXED = ['''import numpy as np
 import cnnbook as cb
-from cnnbook.demos.deeper import branch_backward, branch_forward
+from cnnbook.teaching.demos.deeper import branch_backward, branch_forward
 def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     m = x.size // x.shape[1]
     mean, var = (x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))) if training else (running_mean, running_var)

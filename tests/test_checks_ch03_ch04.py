@@ -269,7 +269,7 @@ def test_learner_gradient_step_passes_and_each_mistake_is_named():
 def test_repeated_gradient_steps_recover_a_sobel_kernel():
     import cnnbook as cb
     from cnnbook.checks import QUESTIONS
-    from cnnbook.filters import sobel_x
+    from cnnbook.teaching.filters import sobel_x
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 1, 10, 10))

@@ -1,7 +1,7 @@
 """Chapter 7's exercise checks: learner-style answers pass, planted mistakes are named.
 
 Every implementation here is written independently, as a learner would, never by calling a
-question's reference or a Mistake's function (nor the chapter's helpers in cnnbook.demos).
+question's reference or a Mistake's function (nor the chapter's helpers in cnnbook.teaching.demos).
 """
 
 from __future__ import annotations

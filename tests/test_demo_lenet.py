@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 import cnnbook as cb
 from cnnbook.nn.data import DigitsDataset
-from cnnbook.demos import lenet
+from cnnbook.teaching.demos import lenet
 from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 

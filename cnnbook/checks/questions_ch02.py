@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..connectivity import (
+from ..teaching.connectivity import (
     connected_units,
     conv_multiply_adds,
     conv_parameter_count,
@@ -74,9 +74,9 @@ register(Question(
     function="parameter_counts",
     chapter=2,
     forbidden=(
-        "cnnbook.connectivity.conv_parameter_count",
-        "cnnbook.connectivity.dense_parameter_count",
-        "cnnbook.connectivity.locally_connected_parameter_count",
+        "cnnbook.teaching.connectivity.conv_parameter_count",
+        "cnnbook.teaching.connectivity.dense_parameter_count",
+        "cnnbook.teaching.connectivity.locally_connected_parameter_count",
     ),
     reference=_count_reference,
     cases=_count_cases,
@@ -145,7 +145,7 @@ register(Question(
     name="multiply_adds",
     function="multiply_adds",
     chapter=2,
-    forbidden=("cnnbook.connectivity.conv_multiply_adds", "cnnbook.connectivity.dense_multiply_adds"),
+    forbidden=("cnnbook.teaching.connectivity.conv_multiply_adds", "cnnbook.teaching.connectivity.dense_multiply_adds"),
     reference=_macs_reference,
     cases=lambda: [Case("source 002's example: input 3x32x32, K = 16, kernel 5x5, stride 1, padding 0",
                         (3, 32, 32, 16, 5, 5, 1, 0))] + _count_cases(),

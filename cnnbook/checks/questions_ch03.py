@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import conv_output_size
 from ..conv_reference import conv2d_reference
-from ..demos.im2col import im2col as im2col_reference
+from ..teaching.demos.im2col import im2col as im2col_reference
 from ..signal import convolve2d, correlate2d
 from ..spatial import rot180
 from . import register
@@ -194,7 +194,7 @@ register(Question(
 
 
 def _im2col_cases() -> list[Case]:
-    from ..demos.im2col import EXAMPLE_X
+    from ..teaching.demos.im2col import EXAMPLE_X
 
     rng = np.random.default_rng(31)
     return [

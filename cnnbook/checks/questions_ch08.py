@@ -18,17 +18,17 @@ kernel as JSON (arrays, numbers, strings, tuples), never as live objects. A mode
 these. So the exercise notebook gives two small wrapper functions around the learner's
 ``build_lenet`` (outside the solution blocks):
 
-* ``lenet_architecture(seed)`` returns :func:`cnnbook.demos.lenet.architecture_rows` of the
+* ``lenet_architecture(seed)`` returns :func:`cnnbook.teaching.demos.lenet.architecture_rows` of the
   model as a tuple: one string per layer with the layer (its ``repr``, which shows its sizes), the
   shapes in and out for a batch of two 8x8 digits, and its parameter count; a layer that refuses
   its input ends the tuple with the layer's own error. The reference is the same description of
-  the package's :func:`~cnnbook.demos.lenet.build_lenet`, so layer types, order, sizes and
+  the package's :func:`~cnnbook.teaching.demos.lenet.build_lenet`, so layer types, order, sizes and
   parameter counts are all verified, and each wrong layer is pointed at ("layer 7 is ...").
   The known mistakes (no Flatten, a wrong ``in_features``, no ReLU, convolutions without
   padding, a missing pooling layer) are wrong models whose descriptions are compared with the
   learner's, as every diagnosis in the book is.
 * ``lenet_accuracy(seed)`` trains the learner's model briefly in the learner's kernel with a fixed
-  recipe (:func:`cnnbook.demos.lenet.quick_accuracy`: 3 epochs over the shifted training digits of
+  recipe (:func:`cnnbook.teaching.demos.lenet.quick_accuracy`: 3 epochs over the shifted training digits of
   chapter 8's split, about a second) and returns a verdict string, ``"at least 90% validation
   accuracy"`` or ``"73.1% validation accuracy, below the 90% required"``. A verdict rather than the
   accuracy itself, because a correct model's accuracy depends on how its author drew the random
@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..demos.lenet import PASSING_VERDICT, architecture_rows, build_lenet
+from ..teaching.demos.lenet import PASSING_VERDICT, architecture_rows, build_lenet
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from . import register
 from .framework import Case, Mistake, Question
@@ -321,7 +321,7 @@ register(Question(
     name="lenet_architecture",
     function="lenet_architecture",
     chapter=8,
-    forbidden=("cnnbook.demos.lenet.build_lenet",),
+    forbidden=("cnnbook.teaching.demos.lenet.build_lenet",),
     given_cell="c010",
     hidden_cases=2,
     reference=_lenet_architecture_reference,
@@ -358,7 +358,7 @@ register(Question(
     name="lenet_accuracy",
     function="lenet_accuracy",
     chapter=8,
-    forbidden=("cnnbook.demos.lenet.build_lenet",),
+    forbidden=("cnnbook.teaching.demos.lenet.build_lenet",),
     given_cell="c010",
     hidden_cases=0,
     reference=lambda seed: PASSING_VERDICT,

@@ -11,7 +11,7 @@ the backward pass of a residual block.
   ``np.random.default_rng(seed).random(x.shape) >= p`` (a given draw, so that answers can be compared).
 * ``dropout_backward(dy, mask, p) -> dx``.
 * ``residual_block_backward(dy, x, w1, w2) -> (dx, dw1, dw2)`` for ``y = relu(F(x) + x)``, with
-  ``F`` and its backward given (:func:`cnnbook.demos.deeper.branch_forward`, ``branch_backward``):
+  ``F`` and its backward given (:func:`cnnbook.teaching.demos.deeper.branch_forward`, ``branch_backward``):
   the learner routes the gradient through the final ReLU and adds the shortcut's share.
 
 Each mistake below is a small wrong implementation; a wrong answer that reproduces one is named.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..demos.deeper import branch_backward, branch_forward
+from ..teaching.demos.deeper import branch_backward, branch_forward
 from . import register
 from .framework import Case, Mistake, Question
 
@@ -365,7 +365,7 @@ register(Question(
     name="residual_block_backward",
     function="residual_block_backward",
     chapter=9,
-    forbidden=("cnnbook.nn.residual.Residual._backward", "cnnbook.demos.deeper.Block._backward"),
+    forbidden=("cnnbook.nn.residual.Residual._backward", "cnnbook.teaching.demos.deeper.Block._backward"),
     reference=_residual_block_backward_reference,
     cases=_residual_cases,
     output_names=("dx", "dw1", "dw2"),

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..activations import (
+from ...activations import (
     gelu,
     gelu_backward,
     leaky_relu,
@@ -42,7 +42,7 @@ from ..activations import (
     tanh,
     tanh_backward,
 )
-from .._validation import as_float_array
+from ..._validation import as_float_array
 
 
 def _one_blas_thread(function):

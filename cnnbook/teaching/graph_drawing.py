@@ -1,4 +1,4 @@
-"""Drawing a :class:`~cnnbook.autodiff.Value`'s computational graph with matplotlib alone.
+"""Drawing a :class:`~cnnbook.teaching.autodiff.Value`'s computational graph with matplotlib alone.
 
 Two steps, kept apart so the first can be tested without rendering anything:
 

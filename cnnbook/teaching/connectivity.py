@@ -29,8 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import _is_int, as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
-from .spatial import crop2d, pad2d
+from .._validation import _is_int, as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
+from ..spatial import crop2d, pad2d
 
 # --------------------------------------------------------------------------- parameter counts
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, as_input_and_filters, as_pair, require_ndim, require_shape
-from ..sizes import conv_output_size
-from ..spatial import pad2d
+from ..._validation import as_float_array, as_input_and_filters, as_pair, require_ndim, require_shape
+from ...sizes import conv_output_size
+from ...spatial import pad2d
 
 
 def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ._validation import _is_int
+from .._validation import _is_int
 
 
 def identity(size: int = 3) -> np.ndarray:

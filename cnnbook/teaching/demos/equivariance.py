@@ -32,10 +32,10 @@ from math import comb
 
 import numpy as np
 
-from .._validation import as_pair
-from ..conv import conv2d
+from ..._validation import as_pair
+from ...conv import conv2d
 from ..filters import sobel_x
-from ..pool import max_pool2d
+from ...pool import max_pool2d
 
 PADDINGS = ("circular", "zeros")
 

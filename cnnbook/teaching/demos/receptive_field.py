@@ -8,7 +8,7 @@
   are actually connected to it; :func:`draw_receptive_field` draws it, and
   :func:`receptive_field_widget` wires it to sliders.
 
-Everything here is computed with :mod:`cnnbook.connectivity`; the drawing only shows it.
+Everything here is computed with :mod:`cnnbook.teaching.connectivity`; the drawing only shows it.
 """
 
 from __future__ import annotations

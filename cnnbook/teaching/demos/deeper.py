@@ -26,14 +26,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..activations import relu, relu_backward
-from ..conv import conv2d, conv2d_backward
-from ..nn.layers import Conv2d, Layer, Linear, ReLU, Sequential
-from ..nn.losses import softmax_cross_entropy
-from ..nn.global_pool import GlobalAvgPool2d
-from ..nn.residual import Residual
-from ..nn.resnet import build_deep_net
-from ..nn.training import in_mode
+from ...activations import relu, relu_backward
+from ...conv import conv2d, conv2d_backward
+from ...nn.layers import Conv2d, Layer, Linear, ReLU, Sequential
+from ...nn.losses import softmax_cross_entropy
+from ...nn.global_pool import GlobalAvgPool2d
+from ...nn.residual import Residual
+from ...nn.resnet import build_deep_net
+from ...nn.training import in_mode
 
 #: The depths the widget offers (weight layers: stem + pairs of convolutions + dense), and its default.
 DEPTHS = (8, 14, 20, 26, 32)
@@ -156,7 +156,7 @@ def block_gradient_norms(model: Sequential, x, y) -> np.ndarray:
 @lru_cache(maxsize=None)
 def digits():
     """Chapter 8's split of the digits (seed 0; 1,077 train, 360 validation, 360 test)."""
-    from ..nn.data import load_digits_dataset
+    from ...nn.data import load_digits_dataset
     from .lenet import VAL_FRACTION
 
     return load_digits_dataset(seed=0, val_fraction=VAL_FRACTION)
@@ -192,9 +192,9 @@ def training_curve(depth: int, residual: bool, epochs: int = CURVE_EPOCHS, lr: f
     """
     from threadpoolctl import threadpool_limits
 
-    from .._parallel import num_threads
-    from ..nn.optim import Adam
-    from ..nn.training import fit
+    from ..._parallel import num_threads
+    from ...nn.optim import Adam
+    from ...nn.training import fit
 
     data, rng = digits(), np.random.default_rng(seed)
     model = build_deep_net(depth, residual, rng)

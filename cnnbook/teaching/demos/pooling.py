@@ -6,7 +6,7 @@ an input cell says how much gradient arrived there: for max pooling, how many wi
 for mean pooling, how many windows cover it divided by the window size). :func:`draw_pooling`
 draws the input, the output and that gradient, and names the cause of every input that lies in
 no window (:func:`uncovered_lines`); :func:`pooling_demo` wires it to a drop-down (max or mean)
-and two sliders (window size, stride) with :class:`cnnbook.widgets.InteractiveFigure`.
+and two sliders (window size, stride) with :class:`cnnbook.teaching.widgets.InteractiveFigure`.
 
 The experiments, each a few lines of NumPy so that the chapter's cells stay short:
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .._validation import as_float_array
+from ..._validation import as_float_array
 from ..plotting import show_grid
-from ..pool import (
+from ...pool import (
     avg_pool2d,
     avg_pool2d_backward,
     check_pool_arguments,
@@ -42,8 +42,8 @@ from ..pool import (
     max_pool2d,
     max_pool2d_backward,
 )
-from ..sizes import conv_output_size
-from ..spatial import crop2d, pad2d
+from ...sizes import conv_output_size
+from ...spatial import crop2d, pad2d
 
 #: The grid the widget pools: the numbers 1 to 36, each once, so no window ever holds a tie.
 INPUT = np.array([

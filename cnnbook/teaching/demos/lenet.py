@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
-from ..nn.losses import softmax, softmax_cross_entropy
-from ..nn.schedules import ScheduledRun, cosine_lr, fit_with_schedule
-from ..nn.training import evaluate, predict_logits
+from ...nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ...nn.losses import softmax, softmax_cross_entropy
+from ...nn.schedules import ScheduledRun, cosine_lr, fit_with_schedule
+from ...nn.training import evaluate, predict_logits
 
 #: The recipe the chapter's study chooses on the validation set: batch 32, Adam from 2e-3 down
 #: toward 0 along a cosine, EPOCHS epochs over the training digits and their four one-pixel shifts
@@ -166,7 +166,7 @@ def train_lenet(model, optimizer, data, rng: np.random.Generator, epochs: int = 
     """
     from threadpoolctl import threadpool_limits
 
-    from .._parallel import num_threads
+    from ..._parallel import num_threads
 
     x, y = shift_augment(data.x_train, data.y_train, blank_value(data)) if augment else (data.x_train, data.y_train)
     validation = {"x_val": data.x_val, "y_val": data.y_val} if len(data.x_val) else {}
@@ -178,7 +178,7 @@ def train_lenet(model, optimizer, data, rng: np.random.Generator, epochs: int = 
 def train_recipe(recipe: Recipe, seed: int, data, build=None) -> tuple[Sequential, ScheduledRun]:
     """Build a model from ``np.random.default_rng(seed)`` (``build``, default :func:`build_lenet`) and train
     it with ``recipe`` on ``data``, the same generator then shuffling the batches. Returns ``(model, run)``."""
-    from ..nn.optim import Adam
+    from ...nn.optim import Adam
 
     rng = np.random.default_rng(seed)
     model = (build or build_lenet)(rng)
@@ -615,8 +615,8 @@ def quick_accuracy(model, seed: int = 0, epochs: int = 3) -> float:
     """Train ``model`` briefly with the chapter's recipe (``epochs`` epochs over the shifted training digits
     of the chapter's split, Adam from 2e-3 along a cosine, batch 32, shuffled by ``default_rng(seed)``);
     return its accuracy on the 360 validation digits."""
-    from ..nn.data import load_digits_dataset
-    from ..nn.optim import Adam
+    from ...nn.data import load_digits_dataset
+    from ...nn.optim import Adam
 
     data = load_digits_dataset(0, val_fraction=VAL_FRACTION)
     train_lenet(model, Adam(model.parameters(), lr=LEARNING_RATE), data, np.random.default_rng(seed), epochs=epochs)

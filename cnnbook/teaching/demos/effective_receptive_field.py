@@ -22,10 +22,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._parallel import num_threads
-from .._validation import _is_int, as_float_array
-from ..activations import relu_backward, tanh_backward
-from ..conv import conv2d, conv2d_backward
+from ..._parallel import num_threads
+from ..._validation import _is_int, as_float_array
+from ...activations import relu_backward, tanh_backward
+from ...conv import conv2d, conv2d_backward
 
 ACTIVATIONS = ("linear", "tanh", "relu")
 INT64_MAX = np.iinfo(np.int64).max

@@ -71,7 +71,7 @@ def _operand(v: float) -> str:
 def draw_chain_rule(figure, x: int, y: int, z: int) -> str:
     """Draw the graph of ``f = (x + y) z`` with every value and gradient; return the arithmetic.
 
-    The widget's ``draw`` function (:class:`cnnbook.widgets.InteractiveFigure`): one axes,
+    The widget's ``draw`` function (:class:`cnnbook.teaching.widgets.InteractiveFigure`): one axes,
     titled with ``f``'s value, holding :func:`cnnbook.draw_graph`'s boxes (``label | data | grad``).
     The returned HTML caption spells out the forward pass and each chain-rule step.
     """

@@ -30,12 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .._validation import _is_int, as_float_array, as_pair, require_ndim
-from ..conv import conv2d, conv2d_backward
-from ..conv_reference import conv2d_backward_reference, conv2d_reference
+from ..._validation import _is_int, as_float_array, as_pair, require_ndim
+from ...conv import conv2d, conv2d_backward
+from ...conv_reference import conv2d_backward_reference, conv2d_reference
 from ..plotting import show_grid
-from ..signal import correlate2d
-from ..spatial import crop2d, insert_zeros2d, pad2d, rot180
+from ...signal import correlate2d
+from ...spatial import crop2d, insert_zeros2d, pad2d, rot180
 
 #: The chapter's worked example (the source article's shapes): a 3x3 input X, a 2x2 filter F,
 #: and an upstream gradient dL/dO for the 2x2 output O. Small integers, so every sum checks by eye.

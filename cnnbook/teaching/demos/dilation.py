@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
-from ..conv import conv2d
-from ..sizes import conv_output_size
-from ..spatial import insert_zeros2d, pad2d
+from ..._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
+from ...conv import conv2d
+from ...sizes import conv_output_size
+from ...spatial import insert_zeros2d, pad2d
 
 
 def dilate_kernel(w, dilation) -> np.ndarray:

@@ -4,7 +4,7 @@
 the window of the chosen position, its value, the output size and the part of the
 output filled so far); :func:`draw_sliding_window` draws it into a figure; and
 :func:`sliding_window_demo` wires both to sliders with
-:class:`cnnbook.widgets.InteractiveFigure`.
+:class:`cnnbook.teaching.widgets.InteractiveFigure`.
 
 The window positions are numbered row by row, ``position = i * Q + j`` for output
 ``y[i, j]`` of an output ``(P, Q)``; a position past the last one shows the last one.
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ..conv import conv2d
+from ...conv import conv2d
 from ..plotting import show_grid
-from ..sizes import conv_output_size
-from ..spatial import insert_zeros2d, pad2d
+from ...sizes import conv_output_size
+from ...spatial import insert_zeros2d, pad2d
 
 #: The input the widget slides over: 6 x 6 small integers, so every sum can be checked by eye.
 INPUT = np.array([
