@@ -3,7 +3,7 @@
 One epoch = one pass over chapter 8's 1,077 training digits (its split: 1,077 train, 360
 validation, 360 test) in mini-batches of 32 (34 batches), each batch a forward pass, the softmax
 cross-entropy loss, a backward pass and an Adam step, float32.
-The network is chapter 8's (:func:`cnnbook.teaching.demos.lenet.build_lenet`): conv16-ReLU-pool,
+The network is chapter 8's (:func:`cnnbook.nn.lenet.build_lenet`): conv16-ReLU-pool,
 conv32-ReLU-pool, dense 64, dense 10; or, with ``--model resnet``, chapter 9's small residual
 network (:func:`cnnbook.nn.build_resnet_digits`: a stem, two residual blocks with batch
 normalisation, global average pooling, dense 10). PyTorch (on the CPU, when installed) trains the
@@ -30,7 +30,7 @@ import cnnbook as cb
 
 from ._runtime import usable_cores
 from .bench import round_robin
-from .teaching.demos.lenet import BATCH_SIZE, VAL_FRACTION, build_lenet, import_torch, train_torch_epoch
+from .nn.lenet import BATCH_SIZE, VAL_FRACTION, build_lenet, import_torch, train_torch_epoch
 from .nn.resnet import build_resnet_digits
 from .nn.torch_twin import torch_twin
 from .nn.optim import Adam

@@ -13,6 +13,7 @@ Built on the functional API of the top level (:mod:`cnnbook.conv`, :mod:`cnnbook
 * :mod:`cnnbook.nn.batchnorm`, :mod:`cnnbook.nn.dropout`, :mod:`cnnbook.nn.global_pool`: the layers
   :class:`BatchNorm2d` (with running statistics), :class:`Dropout` and :class:`GlobalAvgPool2d`, on the
   functions of :mod:`cnnbook.batchnorm`, :mod:`cnnbook.dropout` and :mod:`cnnbook.global_pool`;
+* :mod:`cnnbook.nn.lenet`: chapter 8's network for the digits, its training recipes, and its PyTorch twin;
 * :mod:`cnnbook.nn.residual`: the :class:`Residual` block (identity or projection shortcut);
 * :mod:`cnnbook.nn.resnet`: a small residual network for the digits and its training recipe,
   deep plain and residual nets, and per-layer :func:`gradient_norms`;

@@ -153,11 +153,11 @@ def train_resnet(data, seed: int = 0, recipe: ResNetRecipe = RECIPE, build=build
     """Build ``build(np.random.default_rng(seed))`` and train it on ``data`` (a :class:`~cnnbook.nn.data.DigitsDataset`)
     with ``recipe``, the same generator shuffling the batches; returns ``(model, run)``.
 
-    The training loop is chapter 8's (:func:`cnnbook.teaching.demos.lenet.train_lenet`): the validation digits
+    The training loop is chapter 8's (:func:`cnnbook.nn.lenet.train_lenet`): the validation digits
     are measured after every epoch (in evaluation mode), the test digits never. The model is returned
     in evaluation mode, ready for inference.
     """
-    from ..teaching.demos.lenet import train_lenet
+    from .lenet import train_lenet
     from .optim import Adam
 
     rng = np.random.default_rng(seed)
