@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import check, questions_of_chapter
+from cnnbook.course.checks import check, questions_of_chapter
 from cnnbook.teaching.connectivity import locally_connected2d, locally_connected2d_backward, share_weights
 from checking import diagnoses
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import QUESTIONS, check, questions_of_chapter
-from cnnbook.checks.questions_ch07 import FeatureMap
+from cnnbook.course.checks import QUESTIONS, check, questions_of_chapter
+from cnnbook.course.checks.questions_ch07 import FeatureMap
 from checking import diagnoses
 
 NAMES = ["circular_shift", "conv2d_circular", "equivariance_error", "invariance_error", "fourier_shift"]

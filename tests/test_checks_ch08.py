@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import check, questions_of_chapter
+from cnnbook.course.checks import check, questions_of_chapter
 from cnnbook.teaching.demos.lenet import PASSING_VERDICT, accuracy_verdict, architecture_rows, quick_accuracy
 from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from checking import diagnoses

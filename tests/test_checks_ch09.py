@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import check, questions_of_chapter
-from cnnbook.checks.hidden import hidden_cases
+from cnnbook.course.checks import check, questions_of_chapter
+from cnnbook.course.checks.hidden import hidden_cases
 from cnnbook.teaching.demos.deeper import Block, branch_backward, branch_forward, residual_block_forward
 from checking import diagnoses
 

@@ -58,7 +58,7 @@ class Question:
         rtol, atol: the tolerance of the numerical comparison.
         output_names: names of the parts of a tuple result, e.g. ``("dx", "dw", "db")``.
         forbidden: dotted names of package functions the answer may not call, beyond those the policy
-            derives from the reference (:mod:`cnnbook.checks.policy`).
+            derives from the reference (:mod:`cnnbook.course.checks.policy`).
         given_cell: the id of the exercise's cell that defines a given wrapper (such as ``lenet_accuracy``)
             the learner must not change; the grader runs that cell again, from the exercise, after the
             notebook, so a rewritten copy counts for nothing.
@@ -102,7 +102,7 @@ class Report:
     question: str
     results: list[CaseResult]
     not_implemented: bool = False
-    language: str = "en"      # of the printed lines: "en" or "zh" (cnnbook.checks.language)
+    language: str = "en"      # of the printed lines: "en" or "zh" (cnnbook.course.checks.language)
 
     @property
     def passed(self) -> bool:
@@ -169,7 +169,7 @@ def reference_answer(question: Question, case: Case):
 
 MUTATION = "the input array was modified: work on a copy (np.pad, x.copy()) and leave the caller's arrays alone"
 DELEGATION = ("this question asks you to write the function yourself: the answer may not call the package's own "
-              "version of it (the functions each question rules out: cnnbook.checks.policy)")
+              "version of it (the functions each question rules out: cnnbook.course.checks.policy)")
 
 
 def _judge_safely(question: Question, case: Case, outcome: Outcome, expected=None) -> CaseResult:

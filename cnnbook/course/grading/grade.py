@@ -1,7 +1,7 @@
 """Grading submissions: read each one, run it in a sandbox, judge its answers here.
 
-For each notebook: :mod:`~cnnbook.grading.submission` reads it and decides which exercise it
-answers; a sandbox (:mod:`~cnnbook.grading.sandbox`) runs its code cells and calls its functions on
+For each notebook: :mod:`~cnnbook.course.grading.submission` reads it and decides which exercise it
+answers; a sandbox (:mod:`~cnnbook.course.grading.sandbox`) runs its code cells and calls its functions on
 the question's visible and hidden cases; the answers come back as JSON and are judged in this
 process against the references, which never run where a submission can reach them. Submissions
 are graded ``jobs`` at a time, and a submission whose file is unchanged since a previous run can

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return translate(Path(args.root), args.check)
     if args.command == "warm":
-        from .warm import DTYPES, run
+        from ..warm import DTYPES, run
 
         return run(args.dtype or list(DTYPES))
     from .grading.command import run

@@ -1,6 +1,6 @@
 """Self-checks for the exercises: ``check("conv2d_backward", conv2d_backward)``.
 
-Each question (see :mod:`cnnbook.checks.framework`) runs the learner's function on
+Each question (see :mod:`cnnbook.course.checks.framework`) runs the learner's function on
 hand-worked, random and edge cases, prints one line per case and, when a case fails,
 the likely mistake. The questions of chapter NN live in ``questions_chNN.py``.
 """
@@ -35,7 +35,7 @@ def check(name: str, function, verbose: bool = True, lang: str | None = None) ->
     """Check ``function`` against the question ``name``; print one line per case; return the report.
 
     ``lang``: ``"en"`` or ``"zh"``; by default Chinese in the book's ``zh/`` notebooks, else English
-    (:func:`cnnbook.checks.language.current_language`).
+    (:func:`cnnbook.course.checks.language.current_language`).
     """
     language = current_language(lang)
     if name not in QUESTIONS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..teaching.connectivity import (
+from ...teaching.connectivity import (
     connected_units,
     conv_multiply_adds,
     conv_parameter_count,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..teaching.demos.deeper import branch_backward, branch_forward
+from ...teaching.demos.deeper import branch_backward, branch_forward
 from . import register
 from .framework import Case, Mistake, Question
 

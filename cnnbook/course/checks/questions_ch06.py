@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import (
+from ...activations import (
     leaky_relu,
     leaky_relu_backward,
     prelu,

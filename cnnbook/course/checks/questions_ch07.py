@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..conv import conv2d
-from ..teaching.demos.equivariance import (circular_shift, conv2d_circular, conv2d_same, equivariance_error, fourier_shift,
+from ...conv import conv2d
+from ...teaching.demos.equivariance import (circular_shift, conv2d_circular, conv2d_same, equivariance_error, fourier_shift,
                                   invariance_error)
-from ..pool import max_pool2d
+from ...pool import max_pool2d
 from . import register
 from .framework import Case, Mistake, Question
 

@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..teaching.demos.lenet import PASSING_VERDICT, architecture_rows, build_lenet
-from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ...teaching.demos.lenet import PASSING_VERDICT, architecture_rows, build_lenet
+from ...nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from . import register
 from .framework import Case, Mistake, Question
 

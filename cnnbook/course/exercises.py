@@ -87,7 +87,7 @@ def render(notebook: dict) -> str:
 def given_code_cells(exercise: dict) -> list[dict]:
     """The code cells an exercise gives and the learner must not change: every code cell without a stub.
 
-    Each as ``{"id", "sha256", "source"}`` (see :func:`cnnbook.grading.submission.fingerprint`).
+    Each as ``{"id", "sha256", "source"}`` (see :func:`cnnbook.course.grading.submission.fingerprint`).
     """
     from .grading.submission import fingerprint
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pool_reference import (
+from ...pool_reference import (
     avg_pool2d_backward_reference,
     avg_pool2d_reference,
     max_pool2d_backward_reference,

@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 
-from .. import conv_output_size
-from ..conv_reference import conv2d_reference
-from ..teaching.demos.im2col import im2col as im2col_reference
-from ..signal import convolve2d, correlate2d
-from ..spatial import rot180
+from ... import conv_output_size
+from ...conv_reference import conv2d_reference
+from ...teaching.demos.im2col import im2col as im2col_reference
+from ...signal import convolve2d, correlate2d
+from ...spatial import rot180
 from . import register
 from .framework import Case, Mistake, Question
 
@@ -194,7 +194,7 @@ register(Question(
 
 
 def _im2col_cases() -> list[Case]:
-    from ..teaching.demos.im2col import EXAMPLE_X
+    from ...teaching.demos.im2col import EXAMPLE_X
 
     rng = np.random.default_rng(31)
     return [

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..teaching.demos.chain_rule import matmul_backward
+from ...teaching.demos.chain_rule import matmul_backward
 from . import register
 from .framework import Case, Mistake, Question
 

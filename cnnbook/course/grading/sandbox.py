@@ -1,7 +1,7 @@
 """The grading sandbox: the process that runs submitted notebooks and calls their functions.
 
-The grader (:mod:`cnnbook.grading.pool`) starts one sandbox per job slot as
-``python -m cnnbook.grading.sandbox``, with a scrubbed environment, in an empty folder, importing
+The grader (:mod:`cnnbook.course.grading.pool`) starts one sandbox per job slot as
+``python -m cnnbook.course.grading.sandbox``, with a scrubbed environment, in an empty folder, importing
 a private copy of the package. Nothing submitted ever runs in the sandbox process itself: it imports
 NumPy, matplotlib, IPython and cnnbook once, then serves jobs. For each job it forks a *session*
 (its own process group, in its own empty working folder, with standard input, output and error
@@ -18,7 +18,7 @@ cannot be caught, unlike the ``KeyboardInterrupt`` of a Jupyter interrupt).
 **Graded calls** run in a child of the final checkpoint, one child per question, so questions
 cannot disturb each other. The child re-runs the code the exercise gives (so a rewritten wrapper
 counts for nothing), calls the learner's function on each case under a
-:class:`~cnnbook.checks.calling.Guard`, and sends back, as JSON, what it returned and what its
+:class:`~cnnbook.course.checks.calling.Guard`, and sends back, as JSON, what it returned and what its
 arguments looked like afterwards. Everything is judged in the grader's own process.
 
 At the end of a job the session's process group is killed, and so is any process a submission
@@ -26,7 +26,7 @@ started that escaped it: the sandbox is a *child subreaper* (Linux), so such pro
 children once their parents are gone.
 
 Protocol with the grader, on the sandbox's standard input and output: frames
-(:mod:`cnnbook.grading.wire`); the grader sends pickled jobs, the sandbox answers in JSON.
+(:mod:`cnnbook.course.grading.wire`); the grader sends pickled jobs, the sandbox answers in JSON.
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ def main() -> None:
         wire.send_json(replies, reply)
 
 
-#: The grader's own copies of :mod:`cnnbook.checks.calling` and :mod:`cnnbook.checks.policy`, loaded
+#: The grader's own copies of :mod:`cnnbook.course.checks.calling` and :mod:`cnnbook.course.checks.policy`, loaded
 #: before any submission runs and never registered in ``sys.modules``: a notebook that patches
-#: ``cnnbook.checks.calling.call_safely`` changes the module learners see, not these.
+#: ``cnnbook.course.checks.calling.call_safely`` changes the module learners see, not these.
 _PRIVATE: dict = {}
 
 
@@ -91,11 +91,11 @@ def _import_what_notebooks_use() -> None:
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
 
     import cnnbook
-    import cnnbook.checks  # noqa: F401
+    import cnnbook.course.checks  # noqa: F401
 
     _warm_up_kernels()
     for name in ("calling", "policy"):
-        path = os.path.join(os.path.dirname(cnnbook.__file__), "checks", f"{name}.py")
+        path = os.path.join(os.path.dirname(cnnbook.__file__), "course", "checks", f"{name}.py")
         spec = importlib.util.spec_from_file_location(f"cnnbook_grader_{name}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -126,7 +126,7 @@ def _point_at_devnull(fd: int) -> None:
 
 
 def run_job(job: dict, private_fds: tuple = ()) -> dict:
-    """Run one submission (``job``: see :func:`cnnbook.grading.pool.make_job`); return what happened."""
+    """Run one submission (``job``: see :func:`cnnbook.course.grading.pool.make_job`); return what happened."""
     workdir = tempfile.mkdtemp(prefix="cnnbook-session-")
     ours, theirs = socket.socketpair()
     session = os.fork()

@@ -1,8 +1,8 @@
 """The grader's side of the sandboxes: starting them clean, sending jobs, and replacing any that fail.
 
-Each sandbox (:mod:`cnnbook.grading.sandbox`) is started
+Each sandbox (:mod:`cnnbook.course.grading.sandbox`) is started
 
-* with a command line that names nothing but itself (``python -m cnnbook.grading.sandbox``);
+* with a command line that names nothing but itself (``python -m cnnbook.course.grading.sandbox``);
 * with an environment built from scratch: ``PATH``, a language, an empty home of its own, one
   thread for NumPy, BLAS and numba (parallelism comes from ``--jobs``), and numba's ``workqueue``
   threading layer, which survives ``fork`` (GNU OpenMP does not);
@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import _runtime
+from ... import _runtime
 from . import wire
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parents[2]   # the cnnbook folder
 STARTUP_TIMEOUT = 120.0
 
 
@@ -82,7 +82,7 @@ class Sandbox:
     def start(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="cnnbook-sandbox-"))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cnnbook.grading.sandbox"], cwd=self.home,
+            [sys.executable, "-m", "cnnbook.course.grading.sandbox"], cwd=self.home,
             env=sandbox_environment(self.home, self.site), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
         ready = wire.receive_json(self.process.stdout.fileno(), time.monotonic() + STARTUP_TIMEOUT)

@@ -2,7 +2,7 @@
 
 An exercise asks the learner to write a function the package already has. Calling the package's
 version from the answer would pass every case without the learner's work, so while a graded call
-runs, the grader watches for it (:class:`cnnbook.checks.calling.Guard`). The rule, the same for
+runs, the grader watches for it (:class:`cnnbook.course.checks.calling.Guard`). The rule, the same for
 every question:
 
 * the question's reference may not be called, nor, when the reference is a one-line wrapper such as
@@ -25,7 +25,7 @@ import types
 from pathlib import Path
 
 PACKAGE = "cnnbook"
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]   # the cnnbook folder
 
 #: A forbidden function, named by where its code was written: (file relative to the package's folder,
 #: first line, function name, label shown to the learner).
@@ -57,7 +57,7 @@ def code_refs(question) -> list[CodeRef]:
 
 
 def forbidden_table(refs: list[CodeRef], package_root: Path = PACKAGE_ROOT) -> dict:
-    """The :class:`~cnnbook.checks.calling.Guard` table of ``refs`` for a package installed at ``package_root``."""
+    """The :class:`~cnnbook.course.checks.calling.Guard` table of ``refs`` for a package installed at ``package_root``."""
     table: dict = {}
     for relative, line, name, label in refs:
         table.setdefault(str(Path(package_root, relative)), {})[(line, name)] = label
@@ -114,6 +114,6 @@ def _resolve(dotted: str):
 
 
 def _label(function) -> str:
-    if function.__module__.startswith(f"{PACKAGE}.checks"):
+    if function.__module__.startswith(f"{PACKAGE}.course.checks"):
         return f"the checker's own answer ({function.__module__}.{function.__qualname__})"
     return f"{function.__module__}.{function.__qualname__}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..conv import conv2d, conv2d_backward
-from ..conv_reference import conv2d_backward_reference
-from ..conv_transpose import conv_input_sizes
-from ..signal import convolve2d, correlate2d
-from ..spatial import crop2d, insert_zeros2d, pad2d, rot180
+from ...conv import conv2d, conv2d_backward
+from ...conv_reference import conv2d_backward_reference
+from ...conv_transpose import conv_input_sizes
+from ...signal import convolve2d, correlate2d
+from ...spatial import crop2d, insert_zeros2d, pad2d, rot180
 from . import register
 from .framework import Case, Mistake, Question
 

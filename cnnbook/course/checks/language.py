@@ -1,13 +1,13 @@
 """The checks in the learner's language: English, or Chinese for the zh edition.
 
-Which language :func:`cnnbook.checks.check` speaks (:func:`current_language`):
+Which language :func:`cnnbook.course.checks.check` speaks (:func:`current_language`):
 ``check(..., lang="zh")``, else the ``CNNBOOK_LANG`` environment variable, else Chinese when the
 notebook is in the book's ``zh/`` folder (Jupyter names the notebook in ``JPY_SESSION_NAME``, and
 starts the kernel in its folder), else English. So a zh notebook's code cells can stay identical
 to the English ones.
 
 What is translated (:func:`translate`): the case names and diagnoses, by their exact English
-text, from ``cnnbook/checks/zh/chNN.py``; the messages the framework builds (wrong shape, wrong
+text, from ``cnnbook/course/checks/zh/chNN.py``; the messages the framework builds (wrong shape, wrong
 values, ...), by pattern. Text with no translation stays English.
 """
 
@@ -79,7 +79,7 @@ _PATTERNS = [(re.compile(pattern, re.DOTALL), template) for pattern, template in
      "{0}：还没有实现（函数仍然抛出 NotImplementedError）"),
     (r"not implemented yet", "还没有实现"),
     (r";", "；"),
-    # the grader's words (cnnbook.grading): a question's status, and several diagnoses in one line
+    # the grader's words (cnnbook.course.grading): a question's status, and several diagnoses in one line
     (r"passed", "通过"),
     (r"(\d+)/(\d+) cases, (\d+)/(\d+) hidden", "{0}/{1} 个用例，隐藏用例 {2}/{3}"),
     (r"(\d+)/(\d+) cases", "{0}/{1} 个用例"),
