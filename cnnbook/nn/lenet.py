@@ -158,7 +158,7 @@ def train_lenet(model, optimizer, data, rng: np.random.Generator, epochs: int = 
     ``threads``: threads of cnnbook's kernels (:func:`cnnbook.set_num_threads`), and BLAS threads
     for the dense layers' matrix products, while training (both restored afterwards); ``None``
     leaves the settings alone. The default is 1: batches of 32 tiny images are too small to share between threads (``python -m
-    cnnbook.bench_training`` measures both), and a second BLAS thread only keeps another core busy.
+    cnnbook.bench.training`` measures both), and a second BLAS thread only keeps another core busy.
     The results do not depend on it beyond float rounding.
     """
     from threadpoolctl import threadpool_limits

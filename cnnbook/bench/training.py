@@ -1,4 +1,4 @@
-"""How long does one training epoch of the capstone's network take? ``python -m cnnbook.bench_training``.
+"""How long does one training epoch of the capstone's network take? ``python -m cnnbook.bench.training``.
 
 One epoch = one pass over chapter 8's 1,077 training digits (its split: 1,077 train, 360
 validation, 360 test) in mini-batches of 32 (34 batches), each batch a forward pass, the softmax
@@ -28,13 +28,13 @@ import numpy as np
 
 import cnnbook as cb
 
-from ._runtime import usable_cores
-from .bench import round_robin
-from .nn.lenet import BATCH_SIZE, VAL_FRACTION, build_lenet, import_torch, train_torch_epoch
-from .nn.resnet import build_resnet_digits
-from .nn.torch_twin import torch_twin
-from .nn.optim import Adam
-from .nn.training import fit
+from .._runtime import usable_cores
+from .conv import round_robin
+from ..nn.lenet import BATCH_SIZE, VAL_FRACTION, build_lenet, import_torch, train_torch_epoch
+from ..nn.resnet import build_resnet_digits
+from ..nn.torch_twin import torch_twin
+from ..nn.optim import Adam
+from ..nn.training import fit
 
 #: The networks the bench can time: a name and a builder ``build(rng) -> model``.
 MODELS = {"lenet": build_lenet, "resnet": build_resnet_digits}
@@ -125,7 +125,7 @@ def run(repeat: int = 15, quick: bool = False, seed: int = 0, lr: float = 1e-3, 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnnbook.bench_training", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnbook.bench.training", description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=15, help="timed epochs per variant (default 15)")
     parser.add_argument("--quick", action="store_true", help="96 digits, one repeat: checks that the bench runs")
     parser.add_argument("--model", choices=sorted(MODELS), default="lenet",
