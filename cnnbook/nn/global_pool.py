@@ -7,7 +7,7 @@ from .layers import Layer
 
 
 class GlobalAvgPool2d(Layer):
-    """``x`` ``(N, C, H, W)`` -> ``(N, C)``: the mean of each feature map (:func:`global_avg_pool2d`)."""
+    """``x`` ``(N, C, H, W)`` -> ``(N, C)``: the mean of each feature map (:func:`cnnbook.global_pool.global_avg_pool2d`)."""
 
     def _check_input(self, x):
         self._require(x.ndim == 4, "(N, C, H, W)", x)
