@@ -16,8 +16,8 @@ from .sizes import conv_output_size  # noqa: E402
 from .spatial import rot180  # noqa: E402
 from .signal import convolve2d, correlate2d, correlate2d_reference  # noqa: E402
 from .gradcheck import numerical_gradient, rel_error  # noqa: E402
-from .autodiff import Value, computational_graph, topological_order  # noqa: E402
-from .graph_drawing import draw_graph, graph_layout  # noqa: E402
+from .teaching.autodiff import Value, computational_graph, topological_order  # noqa: E402
+from .teaching.graph_drawing import draw_graph, graph_layout  # noqa: E402
 from .conv import conv2d, conv2d_backward  # noqa: E402
 from .conv_reference import conv2d_backward_reference, conv2d_reference  # noqa: E402
 from .conv_transpose import conv_transpose2d, conv_transpose2d_reference  # noqa: E402
@@ -45,18 +45,19 @@ from .activations import (  # noqa: E402
     tanh_backward,
 )
 # Layers, losses, optimisers and training: the capstone's building blocks.
-from . import data, init, layers, losses, model_io, nn, optim, training  # noqa: E402
-from .losses import softmax_cross_entropy  # noqa: E402
-from .training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
+from . import nn  # noqa: E402
+from .nn import data, init, layers, losses, model_io, optim, training  # noqa: E402
+from .nn.losses import softmax_cross_entropy  # noqa: E402
+from .nn.training import TrainingDiverged, evaluate, fit, predict  # noqa: E402
 # Going deeper (chapter 9): batch normalisation, dropout, global average pooling.
-from .nn.batchnorm import (  # noqa: E402
+from .batchnorm import (  # noqa: E402
     batch_norm2d,
     batch_norm2d_backward,
     batch_norm2d_backward_reference,
     batch_norm2d_reference,
 )
-from .nn.dropout import dropout, dropout_backward  # noqa: E402
-from .nn.global_pool import global_avg_pool2d, global_avg_pool2d_backward  # noqa: E402
+from .dropout import dropout, dropout_backward  # noqa: E402
+from .global_pool import global_avg_pool2d, global_avg_pool2d_backward  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m cnnbook ...`` is the same as the ``cnnbook`` command."""
 
-from .cli import main
+from .course.cli import main
 
 raise SystemExit(main())

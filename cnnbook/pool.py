@@ -187,7 +187,7 @@ def max_pool_with_indices(x: np.ndarray, windows: PoolWindows) -> tuple[np.ndarr
 
     Returns ``y`` ``(N, C, P, Q)`` and ``indices`` ``(N, C, P, Q)`` int32: the position of each
     window's first maximum in its ``H x W`` plane, ``row * W + col`` (PyTorch's
-    ``return_indices``), or -1 when it is padding. :class:`cnnbook.layers.MaxPool2d` keeps them
+    ``return_indices``), or -1 when it is padding. :class:`cnnbook.nn.layers.MaxPool2d` keeps them
     for its backward pass (:func:`max_pool_backward_at`).
     """
     if is_small(x):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnnbook.checks import check
+from cnnbook.course.checks import check
 
 
 def diagnoses(name: str, function) -> str:

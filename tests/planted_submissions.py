@@ -79,7 +79,7 @@ def notebook_v3(cells: list[str]) -> dict:
 # --- points without correct work: every one must earn nothing ---------------------------------------
 
 CHEATS = {
-    "bind_references": [IMPORTS, "from cnnbook.checks import questions_of_chapter\n"
+    "bind_references": [IMPORTS, "from cnnbook.course.checks import questions_of_chapter\n"
                         "globals().update({q.function: q.reference for q in questions_of_chapter(3)})"],
     "call_the_package": [IMPORTS, "def conv_output_size(n, k, s, p):\n    return cb.conv_output_size(n, k, s, p)\n"
                          "def conv2d(x, w, b, stride, padding):\n    return cb.conv2d(x, w, b, stride, padding)\n"
@@ -124,14 +124,14 @@ for text in texts():
                 for cell in json.loads(notebook.read_text())["cells"]:
                     if cell["cell_type"] == "code":
                         exec("".join(cell["source"]), globals())'''],
-    "patch_the_transport": [IMPORTS, "import json, numpy\nimport cnnbook.checks.calling as c\n"
+    "patch_the_transport": [IMPORTS, "import json, numpy\nimport cnnbook.course.checks.calling as c\n"
                             "json.dump = lambda *a, **k: None\njson.dumps = lambda *a, **k: '{\"outcomes\": []}'\n"
                             "numpy.array_equal = lambda *a, **k: True\nnumpy.allclose = lambda *a, **k: True\n"
                             "c.call_safely = lambda *a, **k: c.Outcome(returned=1)\nc.encode = lambda v: {'plain': 1}",
                             "def conv_output_size(n, k, s, p):\n    return 0"],
     "print_passed": ["print('conv2d: 7/7 cases passed')\ndef check(*args, **kwargs):\n    return True",
                      "def conv2d(x, w, b, stride, padding):\n    return 0"],
-    "hard_code_the_visible_cases": [IMPORTS, '''from cnnbook.checks import QUESTIONS
+    "hard_code_the_visible_cases": [IMPORTS, '''from cnnbook.course.checks import QUESTIONS
 _question = QUESTIONS["conv_output_size"]
 _table = {case.args: _question.reference(*case.args) for case in _question.cases()}
 def conv_output_size(n, kernel_size, stride, padding):
@@ -206,7 +206,7 @@ PARTLY_IMPLEMENTED = ['''def conv_output_size(n, kernel_size, stride, padding):
 
 #: Exercise 8 with its given wrappers rewritten to pass, and no model behind them.
 REWRITTEN_WRAPPERS = ['''import numpy as np
-from cnnbook.checks.questions_ch08 import PASSING_VERDICT, _lenet_architecture_reference
+from cnnbook.course.checks.questions_ch08 import PASSING_VERDICT, _lenet_architecture_reference
 def build_lenet(rng):
     raise NotImplementedError("no model")
 def lenet_accuracy(seed):
@@ -218,7 +218,7 @@ def lenet_architecture(seed):
 #: treats the batch statistics as constants, a dropout that calls the package, a residual block without its shortcut.
 CHAPTER_9_MIXED = ['''import numpy as np
 import cnnbook as cb
-from cnnbook.demos.deeper import branch_backward, branch_forward
+from cnnbook.teaching.demos.deeper import branch_backward, branch_forward
 def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     m = x.size // x.shape[1]
     mean, var = (x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))) if training else (running_mean, running_var)

@@ -1,4 +1,4 @@
-"""Tests of the scalar autodiff (cnnbook.autodiff) and its graph drawing (cnnbook.graph_drawing)."""
+"""Tests of the scalar autodiff (cnnbook.teaching.autodiff) and its graph drawing (cnnbook.teaching.graph_drawing)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m cnnbook.bench_training --quick`` runs and prints the rows it promises (timings are not asserted)."""
+"""``python -m cnnbook.bench.training --quick`` runs and prints the rows it promises (timings are not asserted)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import sys
 
 from paths import REPO_ROOT
 
-from cnnbook.bench_training import HEADER
+from cnnbook.bench.training import HEADER
 
 
 def test_quick_bench_prints_one_row_per_variant():
-    result = subprocess.run([sys.executable, "-m", "cnnbook.bench_training", "--quick"], cwd=REPO_ROOT,
+    result = subprocess.run([sys.executable, "-m", "cnnbook.bench.training", "--quick"], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=300, check=True)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("cnnbook ") and "batch 32" in lines[0] and "96 training digits" in lines[0]
@@ -32,7 +32,7 @@ def test_quick_bench_prints_one_row_per_variant():
 
 
 def test_quick_bench_without_torch_skips_it_cleanly():
-    script = ("import cnnbook.bench_training as bench\n"
+    script = ("import cnnbook.bench.training as bench\n"
               "bench.import_torch = lambda: None\n"       # what lenet.import_torch returns without PyTorch
               "bench.main(['--quick'])")
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
@@ -43,7 +43,7 @@ def test_quick_bench_without_torch_skips_it_cleanly():
 
 
 def test_quick_bench_of_the_residual_network():
-    result = subprocess.run([sys.executable, "-m", "cnnbook.bench_training", "--quick", "--model", "resnet"],
+    result = subprocess.run([sys.executable, "-m", "cnnbook.bench.training", "--quick", "--model", "resnet"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=True)
     lines = result.stdout.splitlines()
     assert "resnet, 96 training digits" in lines[0]

@@ -1,6 +1,6 @@
 """Each chapter's widget, rendered by Voila and driven in a real Chromium.
 
-The unit tests of cnnbook/demos/ prove the widgets' logic; these prove that a reader
+The unit tests of cnnbook/teaching/demos/ prove the widgets' logic; these prove that a reader
 sees it: the chapter is served on 127.0.0.1, opened in Debian's Chromium through
 Playwright (never a downloaded browser), every request that would leave the machine
 is blocked, a slider is moved with the keyboard, and the figure under it must change.

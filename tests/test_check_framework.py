@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from cnnbook.checks import QUESTIONS, Case, Mistake, Question, check, questions_of_chapter
-from cnnbook.checks.calling import Unsupported, call_safely, decode, encode
-from cnnbook.checks.framework import DELEGATION, evaluate
+from cnnbook.course.checks import QUESTIONS, Case, Mistake, Question, check, questions_of_chapter
+from cnnbook.course.checks.calling import Unsupported, call_safely, decode, encode
+from cnnbook.course.checks.framework import DELEGATION, evaluate
 
 SQUARE = Question(
     name="square", function="square", chapter=0, reference=lambda x: x * x,

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import check, questions_of_chapter
-from cnnbook.connectivity import locally_connected2d, locally_connected2d_backward, share_weights
+from cnnbook.course.checks import check, questions_of_chapter
+from cnnbook.teaching.connectivity import locally_connected2d, locally_connected2d_backward, share_weights
 from checking import diagnoses
 
 NAMES = ["parameter_counts", "multiply_adds", "receptive_field", "receptive_field_range", "connected_pixel_count",

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from cnnbook.checks import check, questions_of_chapter
+from cnnbook.course.checks import check, questions_of_chapter
 
 from checking import diagnoses
 

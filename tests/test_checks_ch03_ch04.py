@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook.checks import check
+from cnnbook.course.checks import check
 
 from checking import diagnoses
 
@@ -151,7 +151,7 @@ def test_learner_single_backward_passes_and_each_mistake_is_named():
 
 
 def test_the_chapter_4_questions_come_in_teaching_order():
-    from cnnbook.checks import questions_of_chapter
+    from cnnbook.course.checks import questions_of_chapter
 
     assert [q.name for q in questions_of_chapter(4)] == [
         "conv_single_backward", "insert_zeros", "conv2d_backward", "conv_input_sizes", "kernel_gradient_step"]
@@ -179,7 +179,7 @@ def test_learner_zero_insertion_passes_and_each_mistake_is_named():
 
 
 def test_the_old_question_name_is_gone():
-    from cnnbook.checks import QUESTIONS
+    from cnnbook.course.checks import QUESTIONS
 
     assert "dilate" not in QUESTIONS       # "dilation" means dilated convolution only (chapter 3)
 
@@ -217,7 +217,7 @@ def test_learner_input_sizes_pass_and_each_mistake_is_named():
 
 def test_the_input_sizes_question_agrees_with_conv_output_size():
     import cnnbook as cb
-    from cnnbook.checks import QUESTIONS
+    from cnnbook.course.checks import QUESTIONS
 
     question = QUESTIONS["conv_input_sizes"]
     for case in question.cases():
@@ -268,8 +268,8 @@ def test_learner_gradient_step_passes_and_each_mistake_is_named():
 
 def test_repeated_gradient_steps_recover_a_sobel_kernel():
     import cnnbook as cb
-    from cnnbook.checks import QUESTIONS
-    from cnnbook.filters import sobel_x
+    from cnnbook.course.checks import QUESTIONS
+    from cnnbook.teaching.filters import sobel_x
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 1, 10, 10))

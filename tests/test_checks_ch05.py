@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import QUESTIONS, check, questions_of_chapter
+from cnnbook.course.checks import QUESTIONS, check, questions_of_chapter
 from checking import diagnoses
 
 POOL_NAMES = ["max_pool2d", "avg_pool2d", "avg_pool2d_backward", "max_pool2d_backward"]

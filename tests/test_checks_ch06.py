@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from cnnbook.checks import check, questions_of_chapter
+from cnnbook.course.checks import check, questions_of_chapter
 from checking import diagnoses
 
 NAMES = ["stable_sigmoid", "sigmoid_layer_backward", "tanh_backward", "relu_backward", "leaky_relu",

@@ -1,7 +1,7 @@
 """Chapter 7's exercise checks: learner-style answers pass, planted mistakes are named.
 
 Every implementation here is written independently, as a learner would, never by calling a
-question's reference or a Mistake's function (nor the chapter's helpers in cnnbook.demos).
+question's reference or a Mistake's function (nor the chapter's helpers in cnnbook.teaching.demos).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import QUESTIONS, check, questions_of_chapter
-from cnnbook.checks.questions_ch07 import FeatureMap
+from cnnbook.course.checks import QUESTIONS, check, questions_of_chapter
+from cnnbook.course.checks.questions_ch07 import FeatureMap
 from checking import diagnoses
 
 NAMES = ["circular_shift", "conv2d_circular", "equivariance_error", "invariance_error", "fourier_shift"]

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import check, questions_of_chapter
-from cnnbook.demos.lenet import PASSING_VERDICT, accuracy_verdict, architecture_rows, quick_accuracy
-from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from cnnbook.course.checks import check, questions_of_chapter
+from cnnbook.teaching.demos.lenet import PASSING_VERDICT, accuracy_verdict, architecture_rows, quick_accuracy
+from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from checking import diagnoses
 
 NAMES = ["cross_entropy", "linear_backward", "adam_step", "lenet_architecture", "lenet_accuracy"]
@@ -263,7 +263,7 @@ def test_the_accuracy_verdict():
 
 def test_the_quick_accuracy_measures_the_validation_digits_not_the_test_digits(monkeypatch):
     """quick_accuracy trains on the chapter's split and evaluates on x_val; a test set of NaNs changes nothing."""
-    from cnnbook.demos import lenet
+    from cnnbook.teaching.demos import lenet
 
     real = cb.data.load_digits_dataset
     seen = {}

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.checks import check, questions_of_chapter
-from cnnbook.checks.hidden import hidden_cases
-from cnnbook.demos.deeper import Block, branch_backward, branch_forward, residual_block_forward
+from cnnbook.course.checks import check, questions_of_chapter
+from cnnbook.course.checks.hidden import hidden_cases
+from cnnbook.teaching.demos.deeper import Block, branch_backward, branch_forward, residual_block_forward
 from checking import diagnoses
 
 NAMES = ["batch_norm_forward", "batch_norm_backward", "dropout_forward", "dropout_backward", "residual_block_backward"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.connectivity import (
+from cnnbook.teaching.connectivity import (
     connected_units,
     conv_multiply_adds,
     conv_parameter_count,

@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.demos import activations as demo
+from cnnbook.teaching.demos import activations as demo
 
 
 def test_elu_values_and_gradient(rng):

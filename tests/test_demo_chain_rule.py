@@ -1,4 +1,4 @@
-"""Chapter 1's demo (cnnbook.demos.chain_rule): the f = (x + y) z graph, its widget, the
+"""Chapter 1's demo (cnnbook.teaching.demos.chain_rule): the f = (x + y) z graph, its widget, the
 overwriting bug and the matrix-product backward pass, tested without a browser."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 
 import cnnbook as cb  # noqa: E402
 from cnnbook import Value  # noqa: E402
-from cnnbook.demos.chain_rule import (  # noqa: E402
+from cnnbook.teaching.demos.chain_rule import (  # noqa: E402
     GRAPH_FIGSIZE,
     backward_in_order,
     backward_overwriting,
@@ -26,7 +26,7 @@ from cnnbook.demos.chain_rule import (  # noqa: E402
     operation_counts,
     sigmoid_neuron,
 )
-from cnnbook.widgets import InteractiveFigure, slider  # noqa: E402
+from cnnbook.teaching.widgets import InteractiveFigure, slider  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -279,7 +279,7 @@ def test_backward_in_order_rejects_an_incomplete_order():
 
 
 def test_draw_titled_graph_adds_room_for_the_title_and_keeps_the_scale():
-    from cnnbook.demos.chain_rule import draw_titled_graph
+    from cnnbook.teaching.demos.chain_rule import draw_titled_graph
 
     f = chain_rule_graph(-2, 5, -4)["f"]
     plain = cb.draw_graph(f).figure.get_size_inches()

@@ -11,8 +11,8 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.demos import conv_backward as demo_module
-from cnnbook.demos.conv_backward import (
+from cnnbook.teaching.demos import conv_backward as demo_module
+from cnnbook.teaching.demos.conv_backward import (
     CASES,
     ENTRY_GID,
     EXAMPLE_DO,
@@ -228,7 +228,7 @@ def test_zero_insertion_spends_about_stride_squared_times_more():
 
 
 def test_learn_kernel_recovers_a_filter_and_leaves_its_inputs_alone(rng):
-    from cnnbook.filters import sobel_x
+    from cnnbook.teaching.filters import sobel_x
 
     x = rng.normal(size=(3, 1, 10, 10))
     y = cb.conv2d(x, sobel_x()[None, None])

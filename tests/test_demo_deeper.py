@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.demos import deeper
+from cnnbook.teaching.demos import deeper
 from cnnbook.nn import build_deep_net, gradient_norms, weight_layers
 
 

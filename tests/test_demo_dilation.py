@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.demos.dilation import dilate_kernel, dilated_conv2d, dilated_conv2d_reference
+from cnnbook.teaching.demos.dilation import dilate_kernel, dilated_conv2d, dilated_conv2d_reference
 
 
 def by_hand(x, w, b, stride, padding, dilation):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.demos.effective_receptive_field import (
+from cnnbook.teaching.demos.effective_receptive_field import (
     central_share,
     central_width,
     mean_input_gradient,

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.demos.equivariance import (
+from cnnbook.teaching.demos.equivariance import (
     IMAGE,
     aliasing_error,
     binomial_filter,

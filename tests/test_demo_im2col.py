@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.demos.im2col import COLUMN_GID, EXAMPLE_W, EXAMPLE_X, conv2d_im2col, draw_im2col, im2col, im2col_demo
+from cnnbook.teaching.demos.im2col import COLUMN_GID, EXAMPLE_W, EXAMPLE_X, conv2d_im2col, draw_im2col, im2col, im2col_demo
 
 
 def test_every_window_is_a_column_in_c_r_s_order():

@@ -11,9 +11,10 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.data import DigitsDataset
-from cnnbook.demos import lenet
-from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from cnnbook.nn.data import DigitsDataset
+from cnnbook.nn import lenet as nn_lenet
+from cnnbook.teaching.demos import lenet
+from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 
 @pytest.fixture(scope="module")
@@ -137,13 +138,13 @@ def test_train_lenet_trains_with_one_blas_thread_and_restores_the_setting(rng, m
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
     before, seen = blas_threads(), []
-    real = lenet.fit_with_schedule
+    real = nn_lenet.fit_with_schedule
 
     def spy(*args, **kwargs):
         seen.append(blas_threads())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(lenet, "fit_with_schedule", spy)
+    monkeypatch.setattr(nn_lenet, "fit_with_schedule", spy)  # train_lenet lives in cnnbook.nn.lenet
     data = small_data(rng)
     net = lenet.build_lenet(np.random.default_rng(0))
     lenet.train_lenet(net, cb.optim.Adam(net.parameters()), data, np.random.default_rng(0), epochs=1)

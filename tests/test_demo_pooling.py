@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.demos.pooling import (
+from cnnbook.teaching.demos.pooling import (
     INPUT,
     WINDOW_GID,
     WINNER_GID,

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pytest
 from matplotlib.figure import Figure
 
-from cnnbook.demos.receptive_field import draw_connections, field_layout, receptive_field_widget
+from cnnbook.teaching.demos.receptive_field import draw_connections, field_layout, receptive_field_widget
 
 
 def test_default_widget_shows_three_3x3_layers():

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import cnnbook as cb
-from cnnbook.demos.sliding_window import (
+from cnnbook.teaching.demos.sliding_window import (
     IMAGE_GID,
     INPUT,
     KERNEL,

@@ -7,7 +7,7 @@ import pytest
 import scipy.signal
 
 import cnnbook as cb
-from cnnbook.filters import (
+from cnnbook.teaching.filters import (
     box_blur,
     classic_kernels,
     gaussian_blur,

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 import planted_submissions as planted
-from cnnbook.checks import questions_of_chapter
-from cnnbook.grading import wire
-from cnnbook.grading.grade import credit, judge_question
-from cnnbook.checks.framework import CaseResult
-from cnnbook.grading.results import clean_text
+from cnnbook.course.checks import questions_of_chapter
+from cnnbook.course.grading import wire
+from cnnbook.course.grading.grade import credit, judge_question
+from cnnbook.course.checks.framework import CaseResult
+from cnnbook.course.grading.results import clean_text
 from paths import REPO_ROOT
 
 CHAPTER_3 = [q.name for q in questions_of_chapter(3)]
@@ -114,7 +114,7 @@ def test_exercise_9_is_graded_question_by_question(planted_run):
     assert row["chapter"] == 9 and row["max_points"] == 5 and row["points"] == 2, answers
     assert answers["batch_norm_forward"]["points"] == answers["dropout_backward"]["points"] == 1
     assert answers["dropout_forward"]["status"] == "used the package's own answer"
-    assert "dropout_forward: called cnnbook.nn.dropout.dropout" in row["flags"]
+    assert "dropout_forward: called cnnbook.dropout.dropout" in row["flags"]
     feedback = json.dumps(answers, ensure_ascii=False)
     assert "treats the batch mean and variance as constants" in feedback
     assert "shortcut's gradient is not added" in feedback
@@ -269,7 +269,7 @@ def test_the_grader_does_not_keep_a_submissions_output(tmp_path):
     write(tmp_path / "loud", "03_loud", ["print('x' * 200_000_000)", planted.OUTPUT_SIZE])
     peaks = {}
     for name in ("small", "loud"):
-        script = ("import resource, sys; from cnnbook.cli import main; "
+        script = ("import resource, sys; from cnnbook.course.cli import main; "
                   f"main(['grade', {str(tmp_path / name)!r}]); "
                   "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
         run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
@@ -390,8 +390,8 @@ def test_credit_is_the_lower_pass_rate_of_visible_and_hidden_cases():
                                     "error": "", "not_implemented": False, "delegated": []}] * 13}, "malformed"),
 ])
 def test_a_malformed_reply_earns_nothing_and_says_so(reply, detail):
-    from cnnbook.checks import QUESTIONS
-    from cnnbook.checks.framework import reference_answer
+    from cnnbook.course.checks import QUESTIONS
+    from cnnbook.course.checks.framework import reference_answer
 
     question = QUESTIONS["conv_output_size"]
     cases = question.cases()

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook import init
-from cnnbook.layers import (
+from cnnbook.nn import init
+from cnnbook.nn.layers import (
     AvgPool2d,
     Conv2d,
     Flatten,
@@ -20,7 +20,7 @@ from cnnbook.layers import (
     Sigmoid,
     Tanh,
 )
-from cnnbook.losses import softmax_cross_entropy
+from cnnbook.nn.losses import softmax_cross_entropy
 
 
 def away_from_zero(rng, shape):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
-from cnnbook.model_io import ModelFileError, load, save
+from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from cnnbook.nn.model_io import ModelFileError, load, save
 
 
 def small_net(seed, hidden=8, dtype=np.float32):

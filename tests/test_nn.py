@@ -17,8 +17,8 @@ from cnnbook.nn import (
     fit_with_schedule,
     run_study,
 )
-from cnnbook.optim import Adam
-from cnnbook.training import evaluate
+from cnnbook.nn.optim import Adam
+from cnnbook.nn.training import evaluate
 from toy_problems import blobs, mlp
 
 

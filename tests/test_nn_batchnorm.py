@@ -8,10 +8,10 @@ import pytest
 from test_layers import assert_gradients_match
 
 import cnnbook as cb
-from cnnbook.layers import Sequential
-from cnnbook.model_io import ModelFileError, load, save
-from cnnbook.nn import (
-    BatchNorm2d,
+from cnnbook.nn.layers import Sequential
+from cnnbook.nn.model_io import ModelFileError, load, save
+from cnnbook.nn import BatchNorm2d
+from cnnbook.batchnorm import (
     batch_norm2d,
     batch_norm2d_backward,
     batch_norm2d_backward_reference,

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.layers import Linear, Sequential
-from cnnbook.nn import Dropout, dropout, dropout_backward
+from cnnbook.nn.layers import Linear, Sequential
+from cnnbook.dropout import dropout, dropout_backward
+from cnnbook.nn import Dropout
 
 
 def test_kept_values_are_scaled_by_one_over_keep_probability(rng):

@@ -7,8 +7,8 @@ import pytest
 from test_layers import assert_gradients_match
 
 import cnnbook as cb
-from cnnbook.layers import Conv2d, Linear, Parameter, ReLU, Sequential
-from cnnbook.model_io import load, save
+from cnnbook.nn.layers import Conv2d, Linear, Parameter, ReLU, Sequential
+from cnnbook.nn.model_io import load, save
 from cnnbook.nn import (
     BatchNorm2d,
     Dropout,
@@ -16,12 +16,11 @@ from cnnbook.nn import (
     Residual,
     build_deep_net,
     build_resnet_digits,
-    global_avg_pool2d,
-    global_avg_pool2d_backward,
     gradient_norms,
     weight_layers,
 )
-from cnnbook.optim import SGD, Adam, AdamW
+from cnnbook.nn.optim import SGD, Adam, AdamW
+from cnnbook.global_pool import global_avg_pool2d, global_avg_pool2d_backward
 
 
 def block(in_channels, out_channels, stride=1, skip=True, seed=0):

@@ -72,7 +72,7 @@ def test_dilation_one_is_the_default():
 
 
 def test_dilated_output_size_matches_dilated_convolution():
-    from cnnbook.demos.dilation import dilated_conv2d
+    from cnnbook.teaching.demos.dilation import dilated_conv2d
 
     x = np.ones((1, 1, 11, 9))
     y = dilated_conv2d(x, np.ones((1, 1, 3, 2)), stride=(2, 1), padding=(1, 0), dilation=(3, 2))

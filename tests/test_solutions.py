@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from cnnbook.checks import check, questions_of_chapter
+from cnnbook.course.checks import check, questions_of_chapter
 from paths import REPO_ROOT
 
 SOLUTIONS = sorted((REPO_ROOT / "solutions").glob("*.ipynb"))

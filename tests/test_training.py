@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import cnnbook as cb
-from cnnbook.data import load_digits_dataset
-from cnnbook.layers import Conv2d, Flatten, Linear, MaxPool2d, Parameter, ReLU, Sequential
-from cnnbook.losses import log_softmax, softmax, softmax_cross_entropy
-from cnnbook.optim import SGD, Adam
-from cnnbook.training import History, TrainingDiverged, evaluate, fit, predict
+from cnnbook.nn.data import load_digits_dataset
+from cnnbook.nn.layers import Conv2d, Flatten, Linear, MaxPool2d, Parameter, ReLU, Sequential
+from cnnbook.nn.losses import log_softmax, softmax, softmax_cross_entropy
+from cnnbook.nn.optim import SGD, Adam
+from cnnbook.nn.training import History, TrainingDiverged, evaluate, fit, predict
 from toy_problems import blobs, mlp
 
 # --- softmax cross-entropy -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The Chinese edition stays in step with the English (cnnbook.translation), and the checks speak Chinese."""
+"""The Chinese edition stays in step with the English (cnnbook.course.translation), and the checks speak Chinese."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cnnbook.checks import QUESTIONS, check, questions_of_chapter
-from cnnbook.checks.language import current_language, translate
-from cnnbook.translation import en_hash, language_of, pairs, problems, set_translation, sync
+from cnnbook.course.checks import QUESTIONS, check, questions_of_chapter
+from cnnbook.course.checks.language import current_language, translate
+from cnnbook.course.translation import en_hash, language_of, pairs, problems, set_translation, sync
 from paths import REPO_ROOT
 
 
@@ -149,10 +149,10 @@ def test_framework_messages_read_as_chinese():
 
 
 def test_feedback_of_a_zh_submission_is_in_chinese(tmp_path):
-    from cnnbook.checks.framework import CaseResult
-    from cnnbook.grading.reports import feedback
-    from cnnbook.grading.results import NotebookGrade, QuestionGrade
-    from cnnbook.grading.submission import read_submission
+    from cnnbook.course.checks.framework import CaseResult
+    from cnnbook.course.grading.reports import feedback
+    from cnnbook.course.grading.results import NotebookGrade, QuestionGrade
+    from cnnbook.course.grading.submission import read_submission
 
     path = tmp_path / "zh" / "exercises" / "05_pooling.ipynb"
     path.parent.mkdir(parents=True)

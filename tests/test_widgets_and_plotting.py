@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnbook.plotting import sample_photograph, show_grid
-from cnnbook.widgets import InteractiveFigure, choice, slider
+from cnnbook.teaching.plotting import sample_photograph, show_grid
+from cnnbook.teaching.widgets import InteractiveFigure, choice, slider
 
 
 def draw_line(figure, slope, colour):
@@ -54,7 +54,7 @@ def test_sample_photograph_ships_with_matplotlib():
 
 def test_show_source_gives_the_function_source():
     import cnnbook as cb
-    from cnnbook.display import show_source
+    from cnnbook.teaching.display import show_source
 
     code = show_source(cb.max_pool2d_reference)
     assert code.data.startswith("def max_pool2d_reference(") and "np.max(window)" in code.data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook.layers import Linear, ReLU, Sequential
+from cnnbook.nn.layers import Linear, ReLU, Sequential
 
 
 def blobs(rng, n=60):

@@ -1,12 +1,19 @@
-"""Training code: layers, losses, optimisers and the training loop are being regrouped here.
+"""The training library: layers, losses, optimisers, initialisers, the training loop, and the networks built from them.
 
-For now :mod:`cnnbook.layers`, :mod:`cnnbook.losses`, :mod:`cnnbook.optim` and
-:mod:`cnnbook.training` stay where they are; what is new lives in this subpackage:
+Built on the functional API of the top level (:mod:`cnnbook.conv`, :mod:`cnnbook.pool`, ...), as
+``torch.nn`` is built on ``torch.nn.functional``:
 
-* :mod:`cnnbook.nn.batchnorm`: :func:`batch_norm2d` and its backward (with readable
-  ``*_reference`` twins), and the :class:`BatchNorm2d` layer with running statistics;
-* :mod:`cnnbook.nn.dropout`: inverted :func:`dropout`, its backward, the :class:`Dropout` layer;
-* :mod:`cnnbook.nn.global_pool`: :func:`global_avg_pool2d` and the :class:`GlobalAvgPool2d` layer;
+* :mod:`cnnbook.nn.layers`: :class:`Layer`, :class:`Parameter`, ``Conv2d``, ``Linear``, pooling,
+  activations, ``Flatten`` and ``Sequential``, with train/eval modes;
+* :mod:`cnnbook.nn.losses`: softmax, log-softmax and :func:`softmax_cross_entropy`;
+* :mod:`cnnbook.nn.init`: weight initialisers; :mod:`cnnbook.nn.optim`: SGD, Adam, AdamW;
+* :mod:`cnnbook.nn.training`: :func:`fit`, :func:`evaluate`, :func:`predict`;
+* :mod:`cnnbook.nn.model_io`: saving and loading a model's parameters and buffers;
+* :mod:`cnnbook.nn.data`: the 8x8 digits, split into training, validation and test sets;
+* :mod:`cnnbook.nn.batchnorm`, :mod:`cnnbook.nn.dropout`, :mod:`cnnbook.nn.global_pool`: the layers
+  :class:`BatchNorm2d` (with running statistics), :class:`Dropout` and :class:`GlobalAvgPool2d`, on the
+  functions of :mod:`cnnbook.batchnorm`, :mod:`cnnbook.dropout` and :mod:`cnnbook.global_pool`;
+* :mod:`cnnbook.nn.lenet`: chapter 8's network for the digits, its training recipes, and its PyTorch twin;
 * :mod:`cnnbook.nn.residual`: the :class:`Residual` block (identity or projection shortcut);
 * :mod:`cnnbook.nn.resnet`: a small residual network for the digits and its training recipe,
   deep plain and residual nets, and per-layer :func:`gradient_norms`;
@@ -21,21 +28,13 @@ For now :mod:`cnnbook.layers`, :mod:`cnnbook.losses`, :mod:`cnnbook.optim` and
 
 from .schedules import SCHEDULES, ScheduledRun, constant_lr, cosine_lr, fit_with_schedule
 from .selection import Study, Trial, best_of_k_accuracy, run_study
-from .batchnorm import (
-    BatchNorm2d,
-    batch_norm2d,
-    batch_norm2d_backward,
-    batch_norm2d_backward_reference,
-    batch_norm2d_reference,
-)
-from .dropout import Dropout, dropout, dropout_backward
-from .global_pool import GlobalAvgPool2d, global_avg_pool2d, global_avg_pool2d_backward
+from .batchnorm import BatchNorm2d
+from .dropout import Dropout
+from .global_pool import GlobalAvgPool2d
 from .residual import Residual
 from .resnet import build_deep_net, build_resnet_digits, gradient_norms, train_resnet, weight_layers
 
 __all__ = ["SCHEDULES", "ScheduledRun", "constant_lr", "cosine_lr", "fit_with_schedule",
            "Study", "Trial", "best_of_k_accuracy", "run_study",
-           "BatchNorm2d", "batch_norm2d", "batch_norm2d_backward", "batch_norm2d_backward_reference",
-           "batch_norm2d_reference", "Dropout", "dropout", "dropout_backward",
-           "GlobalAvgPool2d", "global_avg_pool2d", "global_avg_pool2d_backward", "Residual",
+           "BatchNorm2d", "Dropout", "GlobalAvgPool2d", "Residual",
            "build_deep_net", "build_resnet_digits", "gradient_norms", "train_resnet", "weight_layers"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers import Conv2d, Layer, ReLU, Sequential
+from .layers import Conv2d, Layer, ReLU, Sequential
 from .batchnorm import BatchNorm2d
 
 

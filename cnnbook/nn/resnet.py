@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..layers import Conv2d, Layer, Linear, ReLU, Sequential
-from ..losses import softmax_cross_entropy
-from ..training import in_mode
+from .layers import Conv2d, Layer, Linear, ReLU, Sequential
+from .losses import softmax_cross_entropy
+from .training import in_mode
 from .batchnorm import BatchNorm2d
 from .global_pool import GlobalAvgPool2d
 from .residual import Residual
@@ -150,15 +150,15 @@ RECIPE = STUDY_RECIPES["5e-3, 10 epochs, weight decay 5e-4"]
 
 
 def train_resnet(data, seed: int = 0, recipe: ResNetRecipe = RECIPE, build=build_resnet_digits, threads: int | None = 1):
-    """Build ``build(np.random.default_rng(seed))`` and train it on ``data`` (a :class:`~cnnbook.data.DigitsDataset`)
+    """Build ``build(np.random.default_rng(seed))`` and train it on ``data`` (a :class:`~cnnbook.nn.data.DigitsDataset`)
     with ``recipe``, the same generator shuffling the batches; returns ``(model, run)``.
 
-    The training loop is chapter 8's (:func:`cnnbook.demos.lenet.train_lenet`): the validation digits
+    The training loop is chapter 8's (:func:`cnnbook.nn.lenet.train_lenet`): the validation digits
     are measured after every epoch (in evaluation mode), the test digits never. The model is returned
     in evaluation mode, ready for inference.
     """
-    from ..demos.lenet import train_lenet
-    from ..optim import Adam
+    from .lenet import train_lenet
+    from .optim import Adam
 
     rng = np.random.default_rng(seed)
     model = build(rng)

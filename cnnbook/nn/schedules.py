@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..training import History, _positive, evaluate, fit
+from .training import History, _positive, evaluate, fit
 
 
 def constant_lr(epoch: int, epochs: int, lr: float) -> float:
@@ -38,7 +38,7 @@ SCHEDULES = {"constant": constant_lr, "cosine": cosine_lr}
 class ScheduledRun:
     """What :func:`fit_with_schedule` returns.
 
-    * ``history``: the :class:`~cnnbook.training.History` of all epochs. Its ``train_*`` entries
+    * ``history``: the :class:`~cnnbook.nn.training.History` of all epochs. Its ``train_*`` entries
       are running means over each epoch's mini-batches, measured while the weights changed;
       its ``val_*`` entries are measured with the weights of the end of each epoch.
     * ``learning_rates``: the learning rate of each epoch.

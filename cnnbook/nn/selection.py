@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..training import evaluate
+from .training import evaluate
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The same network in PyTorch, with the same weights: for comparing speed and checking semantics.
 
 PyTorch is optional (not a dependency of cnnbook); pass the ``torch`` module in
-(:func:`cnnbook.demos.lenet.import_torch` returns it, or ``None`` when it is not installed).
+(:func:`cnnbook.nn.lenet.import_torch` returns it, or ``None`` when it is not installed).
 :func:`torch_twin` converts a cnnbook model built from ``Conv2d``, ``BatchNorm2d``, ``ReLU``,
 ``MaxPool2d``, ``Flatten``, ``GlobalAvgPool2d``, ``Linear``, ``Residual`` and ``Sequential``
 layers into a ``torch.nn.Module`` computing the same function: same NCHW layout, same weight
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from .layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from .batchnorm import BatchNorm2d
 from .global_pool import GlobalAvgPool2d
 from .residual import Residual

@@ -1,2 +1,0 @@
-"""The chapters' interactive demos: one module per chapter, each a ``draw`` function for
-:class:`cnnbook.widgets.InteractiveFigure` plus the computations it shows."""
