@@ -66,6 +66,9 @@ def warm_kernels(dtype) -> None:
         for kernel, stride, padding in ((2, 2, 0), (3, 2, 1)):  # the 2x2 fast path and the general one
             for pool, backward in ((cb.max_pool2d, cb.max_pool2d_backward), (cb.avg_pool2d, cb.avg_pool2d_backward)):
                 backward(np.ones_like(pool(x, kernel, stride, padding)), x, kernel, stride, padding)
+    gamma, beta = np.ones(3, dtype), np.zeros(3, dtype)  # batch normalisation has no NumPy path
+    cb.batch_norm2d_backward(np.ones_like(x), x, gamma)
+    cb.batch_norm2d(x, gamma, beta)
 
 
 def run(dtype_names: list[str], quiet: bool = False) -> int:

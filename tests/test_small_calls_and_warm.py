@@ -41,7 +41,8 @@ def test_warm_compiles_every_kernel_into_the_cache(tmp_path):
     assert "kernels for float64 compiled and cached" in result.stdout
     cached = "\n".join(path.name for path in tmp_path.rglob("*.nbi"))
     for kernel in ("conv2d_samples", "conv2d_backward_samples", "max_pool_forward", "max_pool_backward",
-                   "avg_pool_forward", "avg_pool_backward"):
+                   "avg_pool_forward", "avg_pool_backward", "channel_mean_var", "normalise", "backward_sums",
+                   "backward_dx"):
         assert f".{kernel}-" in cached, f"{kernel} not in the cache:\n{cached}"
 
 
