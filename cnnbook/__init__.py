@@ -62,6 +62,6 @@ from .global_pool import global_avg_pool2d, global_avg_pool2d_backward  # noqa: 
 __version__ = "0.1.0"
 
 # In a notebook on a cold compile cache (Colab, a plain pip install), compile in the background.
-from .warm import warm_in_background_if_cold  # noqa: E402
+from ._cold_cache import warm_in_background_if_cold  # noqa: E402
 
 warm_in_background_if_cold()

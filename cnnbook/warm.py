@@ -9,13 +9,12 @@ run this once after installing, one process per dtype, so the book starts warm.
 Where nothing ran it (``pip install`` on Colab, a clone used without ``make``), the first
 ``import cnnbook`` in a notebook finds no record of a warm cache and starts the same
 compilation in the background, in a detached low-priority process
-(:func:`warm_in_background_if_cold`), while the learner reads the first cells.
+(:func:`cnnbook._cold_cache.warm_in_background_if_cold`), while the learner reads the first cells.
 ``CNNBOOK_BACKGROUND_WARM=0`` turns that off.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -25,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ._cold_cache import warm_marker
+
 DTYPES = {"float32": np.float32, "float64": np.float64}
-# A background warm that has held its lock this long is taken to have died.
-STALE_LOCK_SECONDS = 15 * 60
 # Priority of the background warm: it yields the cores to the learner's own process.
 BACKGROUND_NICENESS = 10
 
@@ -92,68 +91,6 @@ def run(dtype_names: list[str], quiet: bool = False) -> int:
         print(f"cnnbook warm: kernels for {', '.join(dtype_names)} compiled and cached "
               f"in {time.perf_counter() - start:.1f} s")
     return 0
-
-
-# --- the background warm of a cold cache --------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """Where numba caches cnnbook's kernels: ``NUMBA_CACHE_DIR`` if set, else beside the sources."""
-    import numba
-
-    from ._runtime import PACKAGE_DIR
-
-    return Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else PACKAGE_DIR / "__pycache__"
-
-
-def warm_marker() -> Path:
-    """The file that records a complete warm of this cache, named after what the machine code depends on:
-    the kernels' sources and the versions of Python, NumPy, numba and cnnbook."""
-    import numba
-
-    from . import __version__
-    from ._runtime import PACKAGE_DIR
-
-    digest = hashlib.sha256()
-    for part in (sys.version, np.__version__, numba.__version__, __version__):
-        digest.update(part.encode())
-    for source in sorted(PACKAGE_DIR.rglob("_*kernels.py")):
-        digest.update(source.read_bytes())
-    return cache_dir() / f"cnnbook-warm-{digest.hexdigest()[:16]}.done"
-
-
-def warm_in_background_if_cold() -> bool:
-    """In a notebook (an IPython kernel), start a background ``cnnbook warm`` unless the cache is
-    marked warm, one is running already, or ``CNNBOOK_BACKGROUND_WARM=0``; returns whether it
-    started one. Scripts and the ``cnnbook`` command never start one: they compile what they use.
-
-    The lock file (created atomically, so two kernels starting at once start one warm) holds the
-    warm's process id; the warm deletes it when it ends.
-    """
-    if "ipykernel" not in sys.modules or os.environ.get("CNNBOOK_BACKGROUND_WARM", "1") == "0":
-        return False
-    try:
-        marker = warm_marker()
-        if marker.exists():
-            return False
-        lock = marker.with_suffix(".lock")
-        if lock.exists() and time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
-            lock.unlink(missing_ok=True)
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except OSError:  # locked by another process, or a cache we cannot write: nothing to do
-        return False
-    try:
-        worker = subprocess.Popen([sys.executable, "-m", "cnnbook.warm", "--background", str(lock)],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  cwd=lock.parent, start_new_session=True, close_fds=True)
-        os.write(descriptor, str(worker.pid).encode())
-    except OSError:
-        lock.unlink(missing_ok=True)
-        return False
-    finally:
-        os.close(descriptor)
-    return True
 
 
 def _background_warm(lock: Path) -> int:

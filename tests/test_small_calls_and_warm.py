@@ -50,7 +50,7 @@ NOTEBOOK_IMPORT = """
 import sys, types
 sys.modules.setdefault("ipykernel", types.ModuleType("ipykernel"))  # as in a Jupyter kernel
 import cnnbook
-from cnnbook.warm import warm_marker
+from cnnbook._cold_cache import warm_marker
 print(warm_marker(), warm_marker().with_suffix(".lock").exists())
 """
 
