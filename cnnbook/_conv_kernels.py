@@ -195,6 +195,15 @@ def product_shape(P, Q):
 
 
 @numba.njit(cache=True)
+def product_plan(P, Q, first, stop):
+    """``(group, rows, columns)`` for a chunk of samples ``first`` to ``stop``: its products cover
+    ``rows`` output rows of up to ``group`` samples, at most ``columns`` windows (the buffers' width)."""
+    samples, rows = product_shape(P, Q)
+    group = min(samples, max(1, stop - first))
+    return group, rows, group * rows * Q
+
+
+@numba.njit(cache=True)
 def windows_are_pixels(R, S, sh, sw, ph, pw):
     """Whether every window is one pixel, in order (1x1 kernel, stride 1, no padding): ``col`` is
     then the image itself, ``(C, H*W)``, and neither :func:`im2col` nor :func:`col2im` is needed."""
@@ -246,9 +255,7 @@ def conv2d_samples(x, w2, b, y, R, S, sh, sw, ph, pw, P, Q, first, stop):
     with the filters ``w2`` ``(K, C*R*S)``, plus ``b`` ``(K,)``: the forward pass of one chunk of samples."""
     N, C, H, W = x.shape
     K, window_size = w2.shape
-    samples, rows = product_shape(P, Q)
-    group = min(samples, max(1, stop - first))
-    columns = group * rows * Q
+    group, rows, columns = product_plan(P, Q, first, stop)
     xpad = np.zeros((C, H + 2 * ph, W + 2 * pw), y.dtype)
     col_buffer = np.empty(window_size * columns, y.dtype)
     out_buffer = np.empty(K * columns, y.dtype)
@@ -278,9 +285,7 @@ def conv2d_backward_samples(dy, x, w2, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P
     """
     N, C, H, W = x.shape
     K, window_size = w2.shape
-    samples, rows = product_shape(P, Q)
-    group = min(samples, max(1, stop - first))
-    columns = group * rows * Q
+    group, rows, columns = product_plan(P, Q, first, stop)
     xpad = np.zeros((C, H + 2 * ph, W + 2 * pw), dw2.dtype)
     col_buffer = np.empty(window_size * columns, dw2.dtype)
     dcol_buffer = np.empty(window_size * columns if need_dx else 0, dw2.dtype)
