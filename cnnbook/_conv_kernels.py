@@ -13,8 +13,10 @@ pass (``w2 = w.reshape(K, C*R*S)``, ``dy[n]`` seen as ``(K, P*Q)``)::
 
 The matrices are built one group of samples at a time (one buffer per chunk of
 the batch), never for the whole batch, so the extra memory stays a small
-fraction of a layer's input. Each sample is first copied into a zero-bordered
-buffer, so the copies that build them need no bounds logic. They index flat
+fraction of a layer's input (a 1x1 kernel at stride 1 without padding needs no
+copy at all: each image already is its matrix ``(C, H*W)``). Otherwise each sample
+is first copied into a zero-bordered buffer, so the copies that build them need no
+bounds logic. They index flat
 arrays with unsigned integers: numba then skips its negative-index check, and
 LLVM turns the copies into vector loads and stores.
 
