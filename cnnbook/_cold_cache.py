@@ -68,7 +68,7 @@ def warm_in_background_if_cold() -> bool:
     try:
         worker = subprocess.Popen([sys.executable, "-m", "cnnbook.warm", "--background", str(lock)],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  cwd=lock.parent, start_new_session=True, close_fds=True)
+                                  cwd=lock.parent, close_fds=True)
         os.write(descriptor, str(worker.pid).encode())
     except OSError:
         lock.unlink(missing_ok=True)

@@ -94,8 +94,15 @@ def run(dtype_names: list[str], quiet: bool = False) -> int:
 
 
 def _background_warm(lock: Path) -> int:
-    """The body of the background warm: both dtypes at low priority, then release the lock."""
+    """The body of the background warm: both dtypes at low priority, then release the lock.
+
+    It leaves the notebook kernel's process group (a kernel restart kills that group) but not its
+    session: Linux weighs niceness only among the processes of one session (autogroups), so in a
+    session of its own the warm would take as much of the cores as the learner's kernel.
+    """
     try:
+        if hasattr(os, "setpgrp"):
+            os.setpgrp()
         os.nice(BACKGROUND_NICENESS)
         return run(list(DTYPES), quiet=True)
     finally:

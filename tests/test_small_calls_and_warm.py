@@ -65,6 +65,12 @@ def test_a_notebook_on_a_cold_cache_warms_it_in_the_background_once(tmp_path):
     marker, locked = first.stdout.split()
     marker = Path(marker)
     assert marker.parent == tmp_path and locked == "True", "the import started no background warm"
+    warm_pid = int(marker.with_suffix(".lock").read_text())
+    deadline = time.monotonic() + 10
+    while os.getpgid(warm_pid) != warm_pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.getpgid(warm_pid) == warm_pid, "the warm stayed in the kernel's process group (a restart kills it)"
+    assert os.getsid(warm_pid) == os.getsid(0), "the warm left the session, where its niceness counts"
     deadline = time.monotonic() + 600
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(1)
