@@ -54,6 +54,7 @@ def warm_kernels(dtype) -> None:
         ((1, 3, 16, 16), (4, 3, 3, 3), 1, 1),  # windows copied, one sample per product
         ((2, 3, 4, 4), (4, 3, 1, 1), 1, 0),    # 1x1: the pixels are the windows, two samples per product
         ((1, 3, 16, 16), (4, 3, 1, 1), 1, 0),  # 1x1, one sample per product: the image itself
+        ((1, 3, 24, 24), (4, 3, 3, 3), 1, 1),  # a large map: one product per block of rows
     ]
     with small_call_limits(0, 0):  # every call on the numba kernels
         for x_shape, w_shape, stride, padding in layers:
