@@ -49,6 +49,8 @@ EDGE_CASES = [
     ("a large map in two blocks of rows, the second shorter", (2, 2, 25, 21), (3, 2, 3, 3), 1, 1, True),
     ("a large map in blocks of rows, strided", (2, 3, 50, 47), (4, 3, 3, 3), 2, 1, False),
     ("1x1 kernel on a large map: pixels in blocks of rows", (2, 3, 24, 24), (5, 3, 1, 1), 1, 0, True),
+    ("a large map without padding, in blocks of rows", (2, 2, 30, 30), (3, 2, 3, 3), 1, 0, False),
+    ("one sample without padding, as one product", (1, 2, 20, 19), (4, 2, 3, 2), 1, 0, True),
 ]
 CASE_IDS = [case[0] for case in EDGE_CASES]
 
@@ -88,16 +90,19 @@ def test_fast_matches_reference(index, dtype, tolerance):
 
 
 def test_edge_cases_take_every_path():
-    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made by some edge case, windows copied
-    and pixels read in place alike: several samples per product, one whole sample, a block of rows."""
+    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made by some edge case, for each source of
+    the windows (copied from a padded copy of the sample, copied from the sample, its pixels read in
+    place): several samples per product, one whole sample, a block of rows."""
     kernels, paths = conv.kernels, set()
     for _, (N, _, H, W), (K, C, R, S), stride, padding, _ in EDGE_CASES:
         (sh, sw), (ph, pw) = np.broadcast_to(stride, 2), np.broadcast_to(padding, 2)
         P, Q = cb.conv_output_size(H, R, sh, ph), cb.conv_output_size(W, S, sw, pw)
         samples, rows = kernels.product_shape(P, Q)
         shape = "several samples" if min(N, samples) > 1 else "one sample" if rows == P else "rows"
-        paths.add((shape, kernels.windows_are_pixels(R, S, sh, sw, ph, pw)))
-    assert paths == {(shape, pixels) for shape in ("several samples", "one sample", "rows") for pixels in (False, True)}
+        source = "pixels" if kernels.windows_are_pixels(R, S, sh, sw, ph, pw) else "padded" if ph or pw else "sample"
+        paths.add((shape, source))
+    assert paths == {(shape, source) for shape in ("several samples", "one sample", "rows")
+                     for source in ("padded", "sample", "pixels")}
 
 
 @settings(max_examples=30, deadline=None)
