@@ -17,6 +17,9 @@ feature maps make the processor mispredict), so LLVM vectorises the loop. It
 finds the same maximum, and the same first one, as :func:`_first_max`, several
 times faster. The forward pass records where each maximum is; the backward pass
 only follows those positions (:func:`max_pool_backward`).
+
+The small helpers are ``inline="always"``: numba writes them into each kernel that calls them
+instead of compiling each on its own, which shortens the first call on an empty cache.
 """
 
 from __future__ import annotations
