@@ -53,6 +53,8 @@ on every run and for any number of threads.
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
@@ -119,14 +121,41 @@ def make_plan(x_shape, w_shape, stride, padding, output, chunk_samples):
 
 
 def buffers(plan, chunks, dtype, names):
-    """One buffer per name and chunk, each ``(chunks, size)``: ``xpad`` (zero, ``C*Hp*Wp``) and
-    ``dxpad`` a padded sample, ``col`` and ``dcol`` the windows of one product ``(C*R*S, columns)``,
-    ``out`` an output or ``dy`` of one product ``(K, columns)``."""
+    """One buffer per name and chunk, each ``(chunks, size)``: ``xpad`` and ``dxpad`` a padded sample
+    ``(C*Hp*Wp)``, ``col`` and ``dcol`` the windows of one product ``(C*R*S, columns)``, ``out`` an output
+    or ``dy`` of one product ``(K, columns)``. Their contents are whatever they were (the kernels zero
+    what they need).
+
+    They are views of one scratch array that the calling thread keeps from call to call, 64-byte aligned:
+    megabytes allocated afresh on every call came from freshly mapped memory, and the first touch of
+    each page cost the kernels a page fault (over a thousand per call on a strided layer).
+    """
     C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
     columns, padded = group * rows * Q, C * (H + 2 * ph) * (W + 2 * pw)
     sizes = {"xpad": padded, "dxpad": padded, "col": C * R * S * columns, "dcol": C * R * S * columns,
              "out": K * columns}
-    return [np.empty((chunks, sizes[name]), dtype) for name in names]
+    itemsize = np.dtype(dtype).itemsize
+    spans = [-(-chunks * sizes[name] * itemsize // ALIGNMENT) * ALIGNMENT for name in names]
+    scratch = _scratch_bytes(sum(spans) + ALIGNMENT)
+    start = -scratch.ctypes.data % ALIGNMENT
+    views = []
+    for name, span in zip(names, spans):
+        size = sizes[name]
+        views.append(scratch[start: start + chunks * size * itemsize].view(dtype).reshape(chunks, size))
+        start += span
+    return views
+
+
+ALIGNMENT = 64  # bytes: a cache line
+_scratch = threading.local()
+
+
+def _scratch_bytes(size):
+    """The calling thread's scratch array, at least ``size`` bytes (grown, never shrunk)."""
+    scratch = getattr(_scratch, "bytes", None)
+    if scratch is None or scratch.size < size:
+        scratch = _scratch.bytes = np.empty(size, np.uint8)
+    return scratch
 
 
 @numba.njit(cache=True)

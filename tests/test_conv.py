@@ -387,6 +387,28 @@ def test_backward_without_the_input_gradient(index):
     np.testing.assert_array_equal(db_only, db)
 
 
+@pytest.mark.parametrize("index", range(len(EDGE_CASES)), ids=CASE_IDS)
+def test_kernels_read_nothing_left_in_their_scratch(index):
+    """The buffers are reused from call to call (``_conv_kernels.buffers``): filled with NaN first,
+    they must change no result, so every kernel writes (or zeroes) what it reads."""
+    (x, w, b, dy, stride, padding), expected = case_data(index)
+    kernels = conv.kernels
+    kernels._scratch_bytes(1 << 22)[:] = 0xFF  # NaN in both float dtypes
+    actual = (cb.conv2d(x, w, b, stride, padding), *cb.conv2d_backward(dy, x, w, stride, padding))
+    for name, value, reference in zip(("y", "dx", "dw", "db"), actual, expected):
+        assert max_relative_diff(value, reference) < 1e-4, name
+
+
+def test_threads_calling_at_once_each_get_their_own_scratch():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [case_data(index) for index in range(len(EDGE_CASES))] * 3
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda case: cb.conv2d_backward(case[0][3], *case[0][:2], *case[0][4:]), cases))
+    for ((x, w, b, dy, stride, padding), expected), (dx, dw, db) in zip(cases, results):
+        assert max_relative_diff(dx, expected[1]) < 1e-4 and max_relative_diff(dw, expected[2]) < 1e-4
+
+
 def test_chunks_depend_on_the_shapes_only():
     """The backward pass's chunks (and so its sums) follow from N and the layer's size, never the threads."""
     kernels = conv.kernels
