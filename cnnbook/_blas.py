@@ -1,7 +1,7 @@
-"""The BLAS behind ``np.dot`` in numba kernels, held to one thread while cnnbook's pool runs.
+"""The BLAS behind the numba kernels' products, held to one thread while cnnbook's pool runs.
 
-numba compiles ``np.dot`` of two matrices into a call of the ``gemm`` that SciPy exports
-(``scipy.linalg.cython_blas``). That BLAS, usually OpenBLAS, has its own threads. The
+The kernels' products call the ``gemm`` that SciPy exports (``scipy.linalg.cython_blas``, through
+:mod:`cnnbook._gemm`). That BLAS, usually OpenBLAS, has its own threads. The
 convolution kernels already run one chunk per core on cnnbook's pool
 (:mod:`cnnbook._parallel`), so each product should run on the thread that calls it: two
 threaded products at once would put four threads on two cores, and BLAS's idle workers would

@@ -33,13 +33,13 @@ def cache_dir() -> Path:
 
 def warm_marker() -> Path:
     """The file that records a complete warm of this cache, named after what the machine code depends on:
-    the kernels' sources and the versions of Python, NumPy, numba and cnnbook."""
+    the kernels' sources (the gemm they call included) and the versions of Python, NumPy, numba and cnnbook."""
     from . import __version__
 
     digest = hashlib.sha256()
     for part in (sys.version, np.__version__, numba.__version__, __version__):
         digest.update(part.encode())
-    for source in sorted(PACKAGE_DIR.rglob("_*kernels.py")):
+    for source in sorted([*PACKAGE_DIR.rglob("_*kernels.py"), PACKAGE_DIR / "_gemm.py"]):
         digest.update(source.read_bytes())
     return cache_dir() / f"cnnbook-warm-{digest.hexdigest()[:16]}.done"
 

@@ -11,22 +11,26 @@ pass (``w2 = w.reshape(K, C*R*S)``, ``dy[n]`` seen as ``(K, P*Q)``)::
     dcol  = w2.T @ dy[n]             input gradient, still in window form;
     dx[n] = col2im(dcol)             each pixel adds up its entries in every window
 
-The matrices are built one group of samples at a time (one buffer per chunk of
-the batch), never for the whole batch, so the extra memory stays a small
-fraction of a layer's input (a 1x1 kernel at stride 1 without padding needs no
-copy at all: each image already is its matrix ``(C, H*W)``). Otherwise each sample
-is first copied into a zero-bordered buffer, so the copies that build them need no
-bounds logic. They index flat
-arrays with unsigned integers: numba then skips its negative-index check, and
-LLVM turns the copies into vector loads and stores.
+The matrices are built a few hundred windows at a time, in buffers that each chunk of the
+batch has of its own, never for the whole batch, so the extra memory stays a small fraction
+of a layer's input. Each sample is first copied into a zero-bordered buffer ``xpad``, so the
+copies that build the windows need no bounds logic. A 1x1 kernel at stride 1 without padding
+needs no copy at all: its windows are the pixels, and each image is its own matrix ``(C, H*W)``.
 
-**The products are BLAS's.** ``np.dot`` inside a numba kernel calls the ``gemm``
-that SciPy exports, a routine tuned for the machine's vector units and caches
-(packed panels, register tiles) that no loop written here matches: on the book's
-machine it runs 1.4-3x faster than the register-blocked loops this module used
-to have. cnnbook's thread pool runs the chunks in parallel, and while it does, the
-BLAS is held to one thread (:mod:`cnnbook._blas`), so each product runs on the
-thread that calls it and no BLAS worker spins on another's core.
+**Flat arrays.** The kernels take every array flat (1-D) and its sizes as integers
+(``plan``, see :func:`make_plan`), and find a matrix in an array as BLAS does
+(:mod:`cnnbook._gemm`): by the index of its first entry and its leading dimension. Their
+loops index with unsigned integers: numba then skips its negative-index check, and LLVM
+turns the copies into vector loads and stores. Flat loops also compile fast: numba compiles
+each reshape, slice, allocation and ``np.dot`` anew for every kernel and dtype, which made
+the first call on an empty cache wait seconds. The buffers come from the caller (:func:`buffers`).
+
+**The products are BLAS's.** :func:`cnnbook._gemm.gemm` calls the ``gemm`` that SciPy
+exports, a routine tuned for the machine's vector units and caches (packed panels, register
+tiles) that no loop written here matches: on the book's machine it runs 1.4-3x faster than
+the register-blocked loops this module used to have. cnnbook's thread pool runs the chunks in
+parallel, and while it does, the BLAS is held to one thread (:mod:`cnnbook._blas`), so each
+product runs on the thread that calls it and no BLAS worker spins on another's core.
 
 **Products of about ``GROUP_COLUMNS`` windows.** A small map has few windows (16 on
 a 4x4 map), and a product that narrow is mostly overhead: so the windows of several
@@ -36,9 +40,10 @@ each sample's columns of the output to its place; the backward pass computes
 windows of a 32x32 map with 64 channels and a 3x3 kernel fill 2.4 MB, more than a core's
 L2 cache, and the product would read them back from farther away. So a large map is
 cut into blocks of output rows, one product per block, whose windows stay in cache
-between being copied and being multiplied (30% faster on that layer). The buffers stay
-about ``GROUP_COLUMNS`` columns wide, whatever the batch and map size. When the caller
-does not want the input gradient (the first layer of a network), it is not computed.
+between being copied and being multiplied (30% faster on that layer). A block of rows of one
+sample is a matrix inside ``y`` and ``dy`` (and ``x`` and ``dx`` of a 1x1 layer), so its
+products read and write it in place. When the caller does not want the input gradient (the
+first layer of a network), it is not computed.
 
 Every parallel loop writes outputs no other iteration touches (whole samples, or
 one partial weight gradient per chunk, added up afterwards in chunk order), and
@@ -48,8 +53,12 @@ on every run and for any number of threads.
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
+
+from ._gemm import gemm
 
 # The batch is cut into this many chunks (fewer for small batches); each has its own weight gradient.
 CHUNKS = 8
@@ -58,87 +67,6 @@ CHUNKS = 8
 GROUP_COLUMNS = 256
 # A chunk is worth its buffers and its turn in the thread pool from about this many multiply-adds on.
 MIN_CHUNK_WORK = 1 << 20
-
-
-@numba.njit(cache=True)
-def pad_into(image, out, ph, pw):
-    """``out[:, ph:ph+H, pw:pw+W] = image`` ``(C, H, W)``; the border of ``out`` is left as it is (zero)."""
-    C, H, W = image.shape
-    Hp, Wp = out.shape[1:]
-    src, dst = image.reshape(-1), out.reshape(-1)
-    for c in range(C):
-        for h in range(H):
-            start = (c * Hp + ph + h) * Wp + pw
-            for v in range(W):
-                dst[np.uint64(start + v)] = src[np.uint64((c * H + h) * W + v)]
-
-
-@numba.njit(cache=True)
-def crop_into(padded, out, ph, pw):
-    """``out`` ``(C, H, W)`` = ``padded[:, ph:ph+H, pw:pw+W]``: the inverse of :func:`pad_into`.
-
-    Plain loops: numba compiles the equivalent slice assignment several times more slowly.
-    """
-    C, H, W = out.shape
-    Hp, Wp = padded.shape[1:]
-    src, dst = padded.reshape(-1), out.reshape(-1)
-    for c in range(C):
-        for h in range(H):
-            start = (c * Hp + ph + h) * Wp + pw
-            for v in range(W):
-                dst[np.uint64((c * H + h) * W + v)] = src[np.uint64(start + v)]
-
-
-@numba.njit(cache=True)
-def im2col(xpad, col, first, R, S, sh, sw, i0, i1, Q):
-    """``col[(c*R + r)*S + s, first + (i-i0)*Q + j] = xpad[c, i*sh + r, j*sw + s]`` for the output rows
-    ``i0 <= i < i1``, from a zero-bordered ``xpad`` ``(C, Hp, Wp)``.
-
-    ``col`` ``(C*R*S, L)`` has room for ``(i1-i0)*Q`` columns from column ``first`` on (``L = P*Q``,
-    ``first = 0``, ``i0 = 0`` and ``i1 = P`` for all of one sample's windows). See the module
-    docstring for why the indices are flat and unsigned.
-    """
-    C, Hp, Wp = xpad.shape
-    L = col.shape[1]
-    image, windows = xpad.reshape(-1), col.reshape(-1)
-    for c in range(C):
-        for r in range(R):
-            for s in range(S):
-                out = ((c * R + r) * S + s) * L + first
-                for i in range(i0, i1):
-                    start = (c * Hp + i * sh + r) * Wp + s
-                    for j in range(Q):
-                        windows[np.uint64(out + j)] = image[np.uint64(start + j * sw)]
-                    out += Q
-
-
-@numba.njit(cache=True)
-def col2im(dcol, first, dxpad, R, S, sh, sw, i0, i1, Q):
-    """``dxpad`` ``(C, Hp, Wp)`` += the transpose of :func:`im2col`, applied to the ``(i1-i0)*Q``
-    columns of ``dcol`` ``(C*R*S, L)`` from column ``first`` on (output rows ``i0`` to ``i1``)."""
-    C, Hp, Wp = dxpad.shape
-    L = dcol.shape[1]
-    image, windows = dxpad.reshape(-1), dcol.reshape(-1)
-    for c in range(C):
-        for r in range(R):
-            for s in range(S):
-                out = ((c * R + r) * S + s) * L + first
-                for i in range(i0, i1):
-                    start = (c * Hp + i * sh + r) * Wp + s
-                    for j in range(Q):
-                        image[np.uint64(start + j * sw)] += windows[np.uint64(out + j)]
-                    out += Q
-
-
-@numba.njit(cache=True)
-def copy_columns(src, src_first, dst, dst_first, width):
-    """``dst[:, dst_first:dst_first+width] = src[:, src_first:src_first+width]`` (both 2-D, same rows)."""
-    rows = src.shape[0]
-    a, b = src.reshape(-1), dst.reshape(-1)
-    src_width, dst_width = src.shape[1], dst.shape[1]
-    for k in range(rows):
-        for t in range(width):
-            b[np.uint64(k * dst_width + dst_first + t)] = a[np.uint64(k * src_width + src_first + t)]
 
 
 def forward_chunks(N, work):
@@ -160,32 +88,6 @@ def backward_chunks(N, work, positions):
     return max(1, min(forward_chunks(N, work), (N * positions) // GROUP_COLUMNS))
 
 
-# Loops written out, not NumPy's in-place operators: numba compiles these several times faster.
-@numba.njit(cache=True)
-def fill_zero(flat):
-    """``flat[:] = 0`` for a 1-D array."""
-    for t in range(flat.size):
-        flat[t] = 0
-
-
-@numba.njit(cache=True)
-def add_into(total, part):
-    """``total += part`` for two 1-D arrays of one size."""
-    for t in range(total.size):
-        total[t] += part[t]
-
-
-@numba.njit(cache=True)
-def add_bias(y, first, stop, b):
-    """``y[n, k] += b[k]`` for ``y`` ``(N, K, P*Q)``, ``n`` from ``first`` to ``stop``."""
-    for n in range(first, stop):
-        for k in range(b.size):
-            row, bias = y[n, k], b[k]
-            for t in range(row.size):
-                row[t] += bias
-
-
-@numba.njit(cache=True)
 def product_shape(P, Q):
     """``(samples, rows)``: each product covers ``rows`` output rows of ``samples`` samples, about
     ``GROUP_COLUMNS`` windows: several whole samples on small maps, a block of rows on large ones."""
@@ -196,129 +98,242 @@ def product_shape(P, Q):
     return 1, (P + blocks - 1) // blocks
 
 
-@numba.njit(cache=True)
-def product_plan(P, Q, first, stop):
-    """``(group, rows, columns)`` for a chunk of samples ``first`` to ``stop``: its products cover
-    ``rows`` output rows of up to ``group`` samples, at most ``columns`` windows (the buffers' width)."""
-    samples, rows = product_shape(P, Q)
-    group = min(samples, max(1, stop - first))
-    return group, rows, group * rows * Q
-
-
-@numba.njit(cache=True)
 def windows_are_pixels(R, S, sh, sw, ph, pw):
-    """Whether every window is one pixel, in order (1x1 kernel, stride 1, no padding): ``col`` is
-    then the image itself, ``(C, H*W)``, and neither :func:`im2col` nor :func:`col2im` is needed."""
+    """Whether every window is one pixel, in order (1x1 kernel, stride 1, no padding): the windows
+    of an image ``(C, H, W)`` are then the image itself, ``(C, H*W)``, with nothing to copy."""
     return R == 1 and S == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
 
 
+def make_plan(x_shape, w_shape, stride, padding, output, chunk_samples):
+    """The tuple of ints every kernel takes: the layer's sizes and how its products are cut,
+    ``(C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels)``.
+
+    Each product covers ``rows`` output rows of up to ``group`` samples (:func:`product_shape`;
+    no more than ``chunk_samples``, the largest chunk); ``pixels`` is :func:`windows_are_pixels`.
+    """
+    (C, H, W), (K, _, R, S), (sh, sw), (ph, pw), (P, Q) = x_shape[1:], w_shape, stride, padding, output
+    if max(C * R * S, P * Q, K) >= 2**31:
+        raise ValueError(f"conv2d: a window of {C * R * S} numbers, {P * Q} output positions and {K} filters are "
+                         f"beyond the 32-bit sizes BLAS takes (x {tuple(x_shape)}, w {tuple(w_shape)})")
+    samples, rows = product_shape(P, Q)
+    group = min(samples, max(1, chunk_samples))
+    return (C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, int(windows_are_pixels(R, S, sh, sw, ph, pw)))
+
+
+def buffers(plan, chunks, dtype, names):
+    """One buffer per name and chunk, each ``(chunks, size)``: ``xpad`` and ``dxpad`` a padded sample
+    ``(C*Hp*Wp)``, ``col`` and ``dcol`` the windows of one product ``(C*R*S, columns)``, ``out`` an output
+    or ``dy`` of one product ``(K, columns)``. Their contents are whatever they were (the kernels zero
+    what they need).
+
+    They are views of one scratch array that the calling thread keeps from call to call, 64-byte aligned:
+    megabytes allocated afresh on every call came from freshly mapped memory, and the first touch of
+    each page cost the kernels a page fault (over a thousand per call on a strided layer).
+    """
+    C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
+    columns, padded = group * rows * Q, C * (H + 2 * ph) * (W + 2 * pw)
+    sizes = {"xpad": padded, "dxpad": padded, "col": C * R * S * columns, "dcol": C * R * S * columns,
+             "out": K * columns}
+    itemsize = np.dtype(dtype).itemsize
+    spans = [-(-chunks * sizes[name] * itemsize // ALIGNMENT) * ALIGNMENT for name in names]
+    scratch = _scratch_bytes(sum(spans) + ALIGNMENT)
+    start = -scratch.ctypes.data % ALIGNMENT
+    views = []
+    for name, span in zip(names, spans):
+        size = sizes[name]
+        views.append(scratch[start: start + chunks * size * itemsize].view(dtype).reshape(chunks, size))
+        start += span
+    return views
+
+
+ALIGNMENT = 64  # bytes: a cache line
+_scratch = threading.local()
+
+
+def _scratch_bytes(size):
+    """The calling thread's scratch array, at least ``size`` bytes (grown, never shrunk)."""
+    scratch = getattr(_scratch, "bytes", None)
+    if scratch is None or scratch.size < size:
+        scratch = _scratch.bytes = np.empty(size, np.uint8)
+    return scratch
+
+
 @numba.njit(cache=True)
-def product_windows(x, first, size, i0, i1, xpad, col_buffer, R, S, sh, sw, ph, pw, P, Q):
-    """The windows of output rows ``i0`` to ``i1`` of samples ``first`` to ``first + size`` of ``x``
-    ``(N, C, H, W)``, side by side: ``col`` ``(C*R*S, size*(i1-i0)*Q)``, a view of ``col_buffer``,
-    or of ``x`` itself for all of one sample whose :func:`windows_are_pixels` (read it, never
-    write it). ``xpad`` ``(C, Hp, Wp)`` holds the zero-bordered sample; it is filled at ``i0 = 0``."""
-    window_size, width = xpad.shape[0] * R * S, (i1 - i0) * Q
-    pixels = windows_are_pixels(R, S, sh, sw, ph, pw)
-    if pixels and size == 1 and width == P * Q:
-        return x[first].reshape(window_size, width)
-    col = col_buffer[: window_size * size * width].reshape(window_size, size * width)
+def im2col(xpad, xpad_first, C, Hp, Wp, R, S, sh, sw, i0, i1, Q, col, first, ld):
+    """``col[(c*R + r)*S + s, first + (i-i0)*Q + j] = xpad[c, i*sh + r, j*sw + s]`` for the output rows
+    ``i0 <= i < i1``, from a zero-bordered image ``xpad`` ``(C, Hp, Wp)`` at ``xpad_first``, into ``col``
+    ``(C*R*S, ld)``. ``first = 0``, ``ld = P*Q``, ``i0 = 0`` and ``i1 = P`` write all of one image's windows.
+    See the module docstring for why the indices are flat and unsigned.
+    """
+    for c in range(C):
+        for r in range(R):
+            for s in range(S):
+                out = ((c * R + r) * S + s) * ld + first
+                for i in range(i0, i1):
+                    start = xpad_first + (c * Hp + i * sh + r) * Wp + s
+                    for j in range(Q):
+                        col[np.uint64(out + j)] = xpad[np.uint64(start + j * sw)]
+                    out += Q
+
+
+@numba.njit(cache=True)
+def col2im(dcol, first, ld, dxpad, dxpad_first, C, Hp, Wp, R, S, sh, sw, i0, i1, Q):
+    """``dxpad`` ``(C, Hp, Wp)`` at ``dxpad_first`` += the transpose of :func:`im2col`, applied to the
+    ``(i1-i0)*Q`` columns of ``dcol`` ``(C*R*S, ld)`` from column ``first`` on (output rows ``i0`` to ``i1``)."""
+    for c in range(C):
+        for r in range(R):
+            for s in range(S):
+                out = ((c * R + r) * S + s) * ld + first
+                for i in range(i0, i1):
+                    start = dxpad_first + (c * Hp + i * sh + r) * Wp + s
+                    for j in range(Q):
+                        dxpad[np.uint64(start + j * sw)] += dcol[np.uint64(out + j)]
+                    out += Q
+
+
+@numba.njit(cache=True)
+def copy_blocks(source, source_first, source_step, source_ld, target, target_first, target_step, target_ld,
+                blocks, rows, width):
+    """Copy ``blocks`` matrices ``(rows, width)``: for each ``b``, the one at ``target_first + b*target_step``
+    (leading dimension ``target_ld``) in ``target`` = the one at ``source_first + b*source_step`` in ``source``.
+
+    One sample into the middle of ``xpad``, for example, is ``C`` blocks ``(H, W)``: from steps of
+    ``H*W`` and rows of ``W`` to steps of ``Hp*Wp`` and rows of ``Wp``, starting at ``ph*Wp + pw``.
+    """
+    for b in range(blocks):
+        for k in range(rows):
+            a, t = source_first + b * source_step + k * source_ld, target_first + b * target_step + k * target_ld
+            for v in range(width):
+                target[np.uint64(t + v)] = source[np.uint64(a + v)]
+
+
+@numba.njit(cache=True)
+def fill_zero(flat, first, stop):
+    """``flat[first:stop] = 0`` for a 1-D array (a loop: numba compiles it faster than the slice assignment)."""
+    for t in range(first, stop):
+        flat[t] = 0
+
+
+@numba.njit(cache=True)
+def add_bias(y, b, K, positions, first, stop):
+    """``y[n, k, :] += b[k]`` for ``y`` ``(N, K, positions)``, ``n`` from ``first`` to ``stop``."""
+    for n in range(first, stop):
+        for k in range(K):
+            start, bias = (n * K + k) * positions, b[k]
+            for t in range(positions):
+                y[np.uint64(start + t)] += bias
+
+
+@numba.njit(cache=True, inline="always")
+def product_windows(x, n0, size, i0, i1, xpad, col, plan):
+    """The windows of output rows ``i0`` to ``i1`` of samples ``n0`` to ``n0 + size`` side by side, a
+    matrix ``(C*R*S, size*(i1-i0)*Q)``, as ``(array, first, ld)``: in ``col``, or in ``x`` itself for
+    one sample whose windows are its pixels. ``xpad`` holds the zero-bordered sample, filled at ``i0 = 0``;
+    without padding, the windows are copied from ``x`` itself."""
+    C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
+    positions, width, Hp, Wp = P * Q, (i1 - i0) * Q, H + 2 * ph, W + 2 * pw
+    if pixels and size == 1:
+        return x, n0 * C * positions + i0 * Q, positions
+    for i in range(size):
+        if pixels:  # rows i0 to i1 of the sample, a matrix (C, width) inside x
+            pixels_first = (n0 + i) * C * positions + i0 * Q
+            copy_blocks(x, pixels_first, 0, positions, col, i * width, 0, size * width, 1, C, width)
+            continue
+        sample = (n0 + i) * C * H * W
+        if ph == 0 and pw == 0:
+            im2col(x, sample, C, H, W, R, S, sh, sw, i0, i1, Q, col, i * width, size * width)
+            continue
+        if i0 == 0:  # the sample into the middle of xpad
+            copy_blocks(x, sample, H * W, W, xpad, ph * Wp + pw, Hp * Wp, Wp, C, H, W)
+        im2col(xpad, 0, C, Hp, Wp, R, S, sh, sw, i0, i1, Q, col, i * width, size * width)
+    return col, 0, size * width
+
+
+@numba.njit(cache=True, inline="always")
+def scatter_input_grad(dcol, size, i0, i1, dx, n0, dxpad, plan):
+    """Add the window gradients ``dcol`` ``(C*R*S, size*(i1-i0)*Q)`` of output rows ``i0`` to ``i1`` of
+    samples ``n0`` to ``n0 + size`` into ``dx`` ``(N, C, H, W)``, through ``dxpad`` ``(C, Hp, Wp)``: zeroed
+    at the first rows of a sample, cropped into ``dx`` at its last (so one sample per product when ``i0 > 0``).
+    Without padding they go into ``dx`` itself, zeroed at the first rows."""
+    C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
+    width, Hp, Wp = (i1 - i0) * Q, H + 2 * ph, W + 2 * pw
     for i in range(size):
         if pixels:
-            copy_columns(x[first + i].reshape(window_size, P * Q), i0 * Q, col, i * width, width)
-        else:
+            copy_blocks(dcol, i * width, 0, size * width, dx, (n0 + i) * C * H * W + i0 * Q, 0, H * W, 1, C, width)
+            continue
+        sample = (n0 + i) * C * H * W
+        if ph == 0 and pw == 0:
             if i0 == 0:
-                pad_into(x[first + i], xpad, ph, pw)
-            im2col(xpad, col, i * width, R, S, sh, sw, i0, i1, Q)
-    return col
-
-
-@numba.njit(cache=True)
-def scatter_input_grad(dcol, dx, first, i0, i1, dxpad, R, S, sh, sw, ph, pw, P, Q):
-    """Add the window gradients ``dcol`` ``(C*R*S, size*(i1-i0)*Q)`` of output rows ``i0`` to ``i1``
-    into ``dx[first:first+size]`` ``(N, C, H, W)``, through ``dxpad`` ``(C, Hp, Wp)``: zeroed at the
-    first rows of a sample, cropped into ``dx`` at its last (so one sample per product when ``i0 > 0``)."""
-    C, H, W = dx.shape[1:]
-    width = (i1 - i0) * Q
-    for i in range(dcol.shape[1] // width):
-        if windows_are_pixels(R, S, sh, sw, ph, pw):
-            copy_columns(dcol, i * width, dx[first + i].reshape(C, H * W), i0 * Q, width)
+                fill_zero(dx, sample, sample + C * H * W)
+            col2im(dcol, i * width, size * width, dx, sample, C, H, W, R, S, sh, sw, i0, i1, Q)
             continue
         if i0 == 0:
-            fill_zero(dxpad.reshape(-1))
-        col2im(dcol, i * width, dxpad, R, S, sh, sw, i0, i1, Q)
-        if i1 == P:
-            crop_into(dxpad, dx[first + i], ph, pw)
+            fill_zero(dxpad, 0, dxpad.size)
+        col2im(dcol, i * width, size * width, dxpad, 0, C, Hp, Wp, R, S, sh, sw, i0, i1, Q)
+        if i1 == P:  # the middle of dxpad into the sample's dx
+            copy_blocks(dxpad, ph * Wp + pw, Hp * Wp, Wp, dx, sample, H * W, W, C, H, W)
 
 
 @numba.njit(cache=True, nogil=True)
-def conv2d_samples(x, w2, b, y, R, S, sh, sw, ph, pw, P, Q, first, stop):
-    """``y[first:stop]`` ``(n, K, P*Q)`` = the correlation of ``x[first:stop]`` (``x`` ``(N, C, H, W)``)
-    with the filters ``w2`` ``(K, C*R*S)``, plus ``b`` ``(K,)``: the forward pass of one chunk of samples."""
-    N, C, H, W = x.shape
-    K, window_size = w2.shape
-    group, rows, columns = product_plan(P, Q, first, stop)
-    xpad = np.zeros((C, H + 2 * ph, W + 2 * pw), y.dtype)
-    col_buffer = np.empty(window_size * columns, y.dtype)
-    out_buffer = np.empty(K * columns, y.dtype)
-    for group_first in range(first, stop, group):
-        size = min(group, stop - group_first)
-        for i0 in range(0, P, rows):
-            i1 = min(P, i0 + rows)
-            width = (i1 - i0) * Q
-            col = product_windows(x, group_first, size, i0, i1, xpad, col_buffer, R, S, sh, sw, ph, pw, P, Q)
-            if size == 1 and width == P * Q:
-                np.dot(w2, col, y[group_first])
-                continue
-            out = out_buffer[: K * size * width].reshape(K, size * width)
-            np.dot(w2, col, out)
-            for i in range(size):
-                copy_columns(out, i * width, y[group_first + i], i0 * Q, width)
-    add_bias(y, first, stop, b)
+def conv2d_samples(x, w, b, y, xpad, col, out, plan, first, stop):
+    """The forward pass of samples ``first`` to ``stop``: ``y`` ``(N, K, P, Q)`` = the correlation of
+    ``x`` ``(N, C, H, W)`` with the filters ``w`` ``(K, C*R*S)``, plus ``b`` ``(K,)``; all flat.
 
-
-@numba.njit(cache=True, nogil=True)
-def conv2d_backward_samples(dy, x, w2, dx, dw2, need_dx, R, S, sh, sw, ph, pw, P, Q, first, stop):
-    """The backward pass of one chunk of samples, ``first`` to ``stop``: their ``dx`` ``(N, C, H, W)``
-    rows, and ``dw2`` ``(K, C*R*S)`` = their part of the weight gradient, from ``dy`` ``(N, K, P*Q)``,
-    ``x`` and ``w2`` ``(K, C*R*S)``.
-
-    With ``need_dx`` false, ``dx`` is neither computed nor touched (pass an empty ``(0, C, H, W)`` array).
+    ``xpad``, ``col`` and ``out`` are this chunk's buffers (:func:`buffers`).
     """
-    N, C, H, W = x.shape
-    K, window_size = w2.shape
-    group, rows, columns = product_plan(P, Q, first, stop)
-    xpad = np.zeros((C, H + 2 * ph, W + 2 * pw), dw2.dtype)
-    col_buffer = np.empty(window_size * columns, dw2.dtype)
-    dcol_buffer = np.empty(window_size * columns if need_dx else 0, dw2.dtype)
-    dxpad = np.empty((C, H + 2 * ph, W + 2 * pw) if need_dx else (0, 0, 0), dw2.dtype)
-    dy_buffer = np.empty(K * columns, dw2.dtype)
-    product_dw = np.empty((K, window_size), dw2.dtype)
-    fill_zero(dw2.reshape(-1))
-    for group_first in range(first, stop, group):
-        size = min(group, stop - group_first)
+    C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
+    positions, window_size = P * Q, C * R * S
+    fill_zero(xpad, 0, xpad.size)
+    for n0 in range(first, stop, group):
+        size = min(group, stop - n0)
         for i0 in range(0, P, rows):
             i1 = min(P, i0 + rows)
             width = (i1 - i0) * Q
-            col = product_windows(x, group_first, size, i0, i1, xpad, col_buffer, R, S, sh, sw, ph, pw, P, Q)
-            if size == 1 and width == P * Q:
-                dy_part = dy[group_first]
-            else:
-                dy_part = dy_buffer[: K * size * width].reshape(K, size * width)
-                for i in range(size):
-                    copy_columns(dy[group_first + i], i0 * Q, dy_part, i * width, width)
-            np.dot(dy_part, col.T, product_dw)
-            add_into(dw2.reshape(-1), product_dw.reshape(-1))
-            if need_dx:
-                dcol = dcol_buffer[: window_size * size * width].reshape(window_size, size * width)
-                np.dot(w2.T, dy_part, dcol)
-                scatter_input_grad(dcol, dx, group_first, i0, i1, dxpad, R, S, sh, sw, ph, pw, P, Q)
+            windows, windows_first, ld = product_windows(x, n0, size, i0, i1, xpad, col, plan)
+            if size == 1:  # the product is a block of rows of y[n0]
+                gemm(K, width, window_size, w, 0, window_size, False, windows, windows_first, ld, False,
+                     0.0, y, n0 * K * positions + i0 * Q, positions)
+                continue
+            gemm(K, size * width, window_size, w, 0, window_size, False, windows, windows_first, ld, False,
+                 0.0, out, 0, size * width)
+            for i in range(size):
+                copy_blocks(out, i * width, 0, size * width, y, (n0 + i) * K * positions, 0, positions, 1, K, width)
+    add_bias(y, b, K, positions, first, stop)
 
 
 @numba.njit(cache=True, nogil=True)
-def add_up(partials, total):
-    """``total`` = ``partials`` ``(chunks, ...)`` summed over its first axis, in chunk order."""
-    flat, out = partials.reshape(partials.shape[0], -1), total.reshape(-1)
-    fill_zero(out)
-    for chunk in range(flat.shape[0]):
-        add_into(out, flat[chunk])
+def conv2d_backward_samples(dy, x, w, dx, dw, need_dx, xpad, col, dy_group, dcol, dxpad, plan, first, stop):
+    """The backward pass of samples ``first`` to ``stop``, all arrays flat: ``dw`` ``(K, C*R*S)`` = their
+    part of the weight gradient, and (with ``need_dx``) their rows of ``dx`` ``(N, C, H, W)``, from
+    ``dy`` ``(N, K, P, Q)``, ``x`` ``(N, C, H, W)`` and ``w`` ``(K, C*R*S)``.
+
+    ``xpad``, ``col``, ``dy_group`` (``out``), ``dcol`` and ``dxpad`` are this chunk's buffers
+    (:func:`buffers`); without ``need_dx``, ``dx``, ``dcol`` and ``dxpad`` are not touched.
+    """
+    C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
+    positions, window_size = P * Q, C * R * S
+    fill_zero(dw, 0, dw.size)
+    fill_zero(xpad, 0, xpad.size)
+    for n0 in range(first, stop, group):
+        size = min(group, stop - n0)
+        for i0 in range(0, P, rows):
+            i1 = min(P, i0 + rows)
+            width = (i1 - i0) * Q
+            windows, windows_first, ld = product_windows(x, n0, size, i0, i1, xpad, col, plan)
+            grad, grad_first, grad_ld = dy, n0 * K * positions + i0 * Q, positions  # a block of rows of dy[n0]
+            if size > 1:
+                grad, grad_first, grad_ld = dy_group, 0, size * width
+                for i in range(size):
+                    sample = (n0 + i) * K * positions
+                    copy_blocks(dy, sample, 0, positions, dy_group, i * width, 0, size * width, 1, K, width)
+            gemm(K, window_size, size * width, grad, grad_first, grad_ld, False, windows, windows_first, ld, True,
+                 1.0, dw, 0, window_size)
+            if not need_dx:
+                continue
+            if pixels and size == 1:  # the window gradients are the pixels' gradients
+                gemm(C, width, K, w, 0, window_size, True, grad, grad_first, grad_ld, False,
+                     0.0, dx, n0 * C * positions + i0 * Q, positions)
+                continue
+            gemm(window_size, size * width, K, w, 0, window_size, True, grad, grad_first, grad_ld, False,
+                 0.0, dcol, 0, size * width)
+            scatter_input_grad(dcol, size, i0, i1, dx, n0, dxpad, plan)

@@ -17,6 +17,9 @@ feature maps make the processor mispredict), so LLVM vectorises the loop. It
 finds the same maximum, and the same first one, as :func:`_first_max`, several
 times faster. The forward pass records where each maximum is; the backward pass
 only follows those positions (:func:`max_pool_backward`).
+
+The small helpers are ``inline="always"``: numba writes them into each kernel that calls them
+instead of compiling each on its own, which shortens the first call on an empty cache.
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _clipped(start, length, size):
     """The part of ``range(start, start + length)`` inside ``range(size)``, as (first, stop)."""
     return max(start, 0), min(start + length, size)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _first_max(plane, top, left, kh, kw):
     """``(value, row, col)`` of the window's maximum, as ``np.argmax`` finds it on the padded window.
 
@@ -52,19 +55,19 @@ def _first_max(plane, top, left, kh, kw):
     return best, best_row, best_col
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _takes(value, best):
     """Whether ``value`` replaces ``best`` as a window's maximum so far: larger, or the first NaN."""
     return (value > best) | (np.isnan(value) & (not np.isnan(best)))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _is_max(value, best):
     """1 if ``value`` is the window's maximum ``best`` (or NaN, which a NaN maximum comes from), else 0."""
     return np.int32((value == best) | np.isnan(value))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _first_max_2x2(plane, top, left):
     """``(value, row * W + col)`` of the first maximum of the 2x2 window at ``(top, left)``, inside ``plane``.
 
@@ -82,7 +85,7 @@ def _first_max_2x2(plane, top, left):
     return best, np.int32((top + (k >> 1)) * plane.shape[1] + left + (k & 1))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _side_by_side_2x2(kernel, stride, padding):
     """Whether the windows are 2x2, stride 2, no padding: the case :func:`_first_max_2x2` computes."""
     return kernel[0] == kernel[1] == stride[0] == stride[1] == 2 and padding[0] == padding[1] == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _blas, _numpy_kernels
+from . import _blas, _gemm, _numpy_kernels
 from . import _conv_kernels as kernels
 from ._parallel import run_split
 from ._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
@@ -38,11 +38,11 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     if layer.is_small():
         return _numpy_kernels.conv2d(x, w, bias, layer.stride, layer.padding, (layer.P, layer.Q))
     y = np.empty((N, K, layer.P, layer.Q), layer.dtype)
-    arrays = (x, layer.w_matrix(), bias, y.reshape(N, K, layer.P * layer.Q))
-    geometry = layer.geometry()
-    with _blas.single_threaded():
-        run_split(lambda _, first, stop: kernels.conv2d_samples(*arrays, *geometry, first, stop),
-                  N, kernels.forward_chunks(N, layer.work_per_sample()))
+    chunks = kernels.forward_chunks(N, layer.work_per_sample())
+    plan = layer.plan(chunks)
+    xpad, col, out = kernels.buffers(plan, chunks, layer.dtype, ("xpad", "col", "out"))
+    flat = (x.reshape(-1), w.reshape(-1), bias, y.reshape(-1))
+    _run(lambda i, first, stop: kernels.conv2d_samples(*flat, xpad[i], col[i], out[i], plan, first, stop), N, chunks)
     return y
 
 
@@ -61,17 +61,29 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, input_grad=True):
     if layer.is_small():
         dx, dw = _numpy_kernels.conv2d_backward(dy, x, w, layer.stride, layer.padding, input_grad)
         return dx, dw, db
-    dx = np.empty(x.shape if input_grad else (0, *x.shape[1:]), layer.dtype)
-    dw = np.empty(w.shape, layer.dtype)
-    N, K, positions = x.shape[0], w.shape[0], layer.P * layer.Q
-    chunks = kernels.backward_chunks(N, layer.work_per_sample(), positions)
-    partial_dw = np.empty((chunks, *layer.w_matrix().shape), layer.dtype)  # one per chunk, added up in order
-    arrays, geometry = (dy.reshape(N, K, positions), x, layer.w_matrix(), dx), layer.geometry()
+    dx = np.empty(x.shape if input_grad else 0, layer.dtype)
+    N = x.shape[0]
+    chunks = kernels.backward_chunks(N, layer.work_per_sample(), layer.P * layer.Q)
+    plan = layer.plan(chunks)
+    names = ("xpad", "col", "out", "dcol", "dxpad") if input_grad else ("xpad", "col", "out")
+    xpad, col, dy_group, *dx_buffers = kernels.buffers(plan, chunks, layer.dtype, names)
+    dcol, dxpad = dx_buffers or [np.empty((chunks, 0), layer.dtype)] * 2
+    partial_dw = np.empty((chunks, w.size), layer.dtype)  # one per chunk, added up in chunk order
+    flat = (dy.reshape(-1), x.reshape(-1), w.reshape(-1), dx.reshape(-1))
+    _run(lambda i, first, stop: kernels.conv2d_backward_samples(
+        *flat, partial_dw[i], bool(input_grad), xpad[i], col[i], dy_group[i], dcol[i], dxpad[i], plan, first, stop),
+        N, chunks)
+    dw = partial_dw[0]
+    for part in partial_dw[1:]:
+        dw += part
+    return (dx if input_grad else None), dw.reshape(w.shape), db
+
+
+def _run(compute_range, count, chunks):
+    """:func:`cnnbook._parallel.run_split` for kernels that call BLAS's gemm (:mod:`cnnbook._gemm`)."""
+    _gemm.register_symbols()
     with _blas.single_threaded():
-        run_split(lambda i, first, stop: kernels.conv2d_backward_samples(*arrays, partial_dw[i], bool(input_grad),
-                                                                         *geometry, first, stop), N, chunks)
-    kernels.add_up(partial_dw, dw)
-    return (dx if input_grad else None), dw, db
+        run_split(compute_range, count, chunks)
 
 
 class _Layer:
@@ -116,10 +128,6 @@ class _Layer:
         (sh, sw) = self.stride
         return (padded[0] - kernel[0]) // sh + 1, (padded[1] - kernel[1]) // sw + 1
 
-    def w_matrix(self):
-        """``w`` seen as ``(K, C*R*S)``: one filter per row, in the order of the im2col rows."""
-        return self.w.reshape(self.w.shape[0], -1)
-
     def is_small(self):
         """Whether this call takes the NumPy path (:mod:`cnnbook._numpy_kernels`): a forward pass
         of fewer than ``SMALL_WORK`` multiply-adds, too small to wait for the compiler for."""
@@ -129,6 +137,7 @@ class _Layer:
         """Multiply-adds of one sample's forward pass: ``K * C*R*S * P*Q``."""
         return self.w.size * self.P * self.Q
 
-    def geometry(self):
-        """The arguments every kernel takes after its arrays: R, S, sh, sw, ph, pw, P, Q."""
-        return (*self.w.shape[2:], *self.stride, *self.padding, self.P, self.Q)
+    def plan(self, chunks):
+        """The sizes the kernels take (:func:`cnnbook._conv_kernels.make_plan`), the batch cut into ``chunks``."""
+        largest_chunk = -(-self.x.shape[0] // chunks)
+        return kernels.make_plan(self.x.shape, self.w.shape, self.stride, self.padding, (self.P, self.Q), largest_chunk)

@@ -49,6 +49,8 @@ EDGE_CASES = [
     ("a large map in two blocks of rows, the second shorter", (2, 2, 25, 21), (3, 2, 3, 3), 1, 1, True),
     ("a large map in blocks of rows, strided", (2, 3, 50, 47), (4, 3, 3, 3), 2, 1, False),
     ("1x1 kernel on a large map: pixels in blocks of rows", (2, 3, 24, 24), (5, 3, 1, 1), 1, 0, True),
+    ("a large map without padding, in blocks of rows", (2, 2, 30, 30), (3, 2, 3, 3), 1, 0, False),
+    ("one sample without padding, as one product", (1, 2, 20, 19), (4, 2, 3, 2), 1, 0, True),
 ]
 CASE_IDS = [case[0] for case in EDGE_CASES]
 
@@ -88,16 +90,19 @@ def test_fast_matches_reference(index, dtype, tolerance):
 
 
 def test_edge_cases_take_every_path():
-    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made by some edge case, windows copied
-    and pixels read in place alike: several samples per product, one whole sample, a block of rows."""
+    """Each kernel choice in :mod:`cnnbook._conv_kernels` is made by some edge case, for each source of
+    the windows (copied from a padded copy of the sample, copied from the sample, its pixels read in
+    place): several samples per product, one whole sample, a block of rows."""
     kernels, paths = conv.kernels, set()
     for _, (N, _, H, W), (K, C, R, S), stride, padding, _ in EDGE_CASES:
         (sh, sw), (ph, pw) = np.broadcast_to(stride, 2), np.broadcast_to(padding, 2)
         P, Q = cb.conv_output_size(H, R, sh, ph), cb.conv_output_size(W, S, sw, pw)
         samples, rows = kernels.product_shape(P, Q)
         shape = "several samples" if min(N, samples) > 1 else "one sample" if rows == P else "rows"
-        paths.add((shape, kernels.windows_are_pixels(R, S, sh, sw, ph, pw)))
-    assert paths == {(shape, pixels) for shape in ("several samples", "one sample", "rows") for pixels in (False, True)}
+        source = "pixels" if kernels.windows_are_pixels(R, S, sh, sw, ph, pw) else "padded" if ph or pw else "sample"
+        paths.add((shape, source))
+    assert paths == {(shape, source) for shape in ("several samples", "one sample", "rows")
+                     for source in ("padded", "sample", "pixels")}
 
 
 @settings(max_examples=30, deadline=None)
@@ -380,6 +385,28 @@ def test_backward_without_the_input_gradient(index):
     assert none is None
     np.testing.assert_array_equal(dw_only, dw)
     np.testing.assert_array_equal(db_only, db)
+
+
+@pytest.mark.parametrize("index", range(len(EDGE_CASES)), ids=CASE_IDS)
+def test_kernels_read_nothing_left_in_their_scratch(index):
+    """The buffers are reused from call to call (``_conv_kernels.buffers``): filled with NaN first,
+    they must change no result, so every kernel writes (or zeroes) what it reads."""
+    (x, w, b, dy, stride, padding), expected = case_data(index)
+    kernels = conv.kernels
+    kernels._scratch_bytes(1 << 22)[:] = 0xFF  # NaN in both float dtypes
+    actual = (cb.conv2d(x, w, b, stride, padding), *cb.conv2d_backward(dy, x, w, stride, padding))
+    for name, value, reference in zip(("y", "dx", "dw", "db"), actual, expected):
+        assert max_relative_diff(value, reference) < 1e-4, name
+
+
+def test_threads_calling_at_once_each_get_their_own_scratch():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [case_data(index) for index in range(len(EDGE_CASES))] * 3
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda case: cb.conv2d_backward(case[0][3], *case[0][:2], *case[0][4:]), cases))
+    for ((x, w, b, dy, stride, padding), expected), (dx, dw, db) in zip(cases, results):
+        assert max_relative_diff(dx, expected[1]) < 1e-4 and max_relative_diff(dw, expected[2]) < 1e-4
 
 
 def test_chunks_depend_on_the_shapes_only():

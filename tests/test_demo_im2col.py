@@ -33,7 +33,7 @@ def test_im2col_matches_the_packages_compiled_layout():
     P, Q = cb.conv_output_size(7, R, sh, ph), cb.conv_output_size(6, S, sw, pw)
     xpad = np.pad(x, ((0, 0), (ph, ph), (pw, pw)))
     col = np.empty((3 * R * S, P * Q))
-    compiled_im2col(xpad, col, 0, R, S, sh, sw, 0, P, Q)  # all P output rows
+    compiled_im2col(xpad.reshape(-1), 0, *xpad.shape, R, S, sh, sw, 0, P, Q, col.reshape(-1), 0, P * Q)  # all P rows
     np.testing.assert_array_equal(im2col(x, (R, S), (sh, sw), (ph, pw)), col)
 
 

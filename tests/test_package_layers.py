@@ -3,8 +3,8 @@
 Every module's imports are read with ``ast`` (imports inside functions too) and each imported cnnbook
 module is placed in its layer:
 
-* functional: the top level ``cnnbook/*.py`` (third-party: numpy and numba, and for the products
-  ``scipy``'s BLAS and ``threadpoolctl`` to hold it to one thread; nothing else);
+* functional: the top level ``cnnbook/*.py`` (third-party: numpy and numba with its llvmlite, and for
+  the products ``scipy``'s BLAS and ``threadpoolctl`` to hold it to one thread; nothing else);
 * ``cnnbook.nn``: may import the functional level;
 * ``cnnbook.teaching``: the functional level and ``cnnbook.nn``;
 * ``cnnbook.bench``: the functional level and ``cnnbook.nn``;
@@ -38,7 +38,7 @@ ALLOWED = {
 #: Former module names and the layer of what they are now (see cnnbook/checks.py).
 FORMER_NAMES = {"checks": "course", "layers": "nn", "demos": "teaching"}
 EXEMPT = {"cnnbook", "cnnbook.__main__"} | {f"cnnbook.{name}" for name in FORMER_NAMES}
-FUNCTIONAL_THIRD_PARTY = {"numpy", "numba", "scipy", "threadpoolctl"}
+FUNCTIONAL_THIRD_PARTY = {"numpy", "numba", "llvmlite", "scipy", "threadpoolctl"}
 
 
 def module_name(path: Path) -> str:
@@ -117,7 +117,7 @@ def test_the_check_finds_what_it_should():
     assert violations("import cnnbook.checks", "cnnbook.teaching.widgets") == [
         "cnnbook.teaching.widgets:1 (teaching) imports cnnbook.checks (course)"]
     assert violations("import matplotlib.pyplot", "cnnbook.pool") == [
-        "cnnbook.pool:1 (functional) imports matplotlib.pyplot, not one of ['numba', 'numpy', 'scipy', 'threadpoolctl']"]
+        "cnnbook.pool:1 (functional) imports matplotlib.pyplot, not one of ['llvmlite', 'numba', 'numpy', 'scipy', 'threadpoolctl']"]
     assert violations("from . import conv, _runtime\nimport numpy, numba, os", "cnnbook.warm") == []
     assert violations("from ...conv import conv2d\nfrom ...nn.layers import Linear", "cnnbook.teaching.demos.x") == []
     assert violations("from .. import _runtime\nfrom ...teaching.demos import lenet", "cnnbook.course.grading.pool") == []

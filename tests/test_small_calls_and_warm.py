@@ -90,3 +90,19 @@ def test_scripts_and_the_switch_start_no_background_warm(tmp_path):
         assert result.returncode == 0, result.stderr
         assert result.stdout.split()[1] == "False"
     assert not list(tmp_path.glob("cnnbook-warm-*")), "something was started or marked"
+
+
+def test_the_warm_marker_changes_with_the_kernels_and_the_gemm_they_call(tmp_path, monkeypatch):
+    import shutil
+
+    from cnnbook import _cold_cache
+
+    for name in ("_conv_kernels.py", "_pool_kernels.py", "_gemm.py"):
+        shutil.copy(_cold_cache.PACKAGE_DIR / name, tmp_path / name)
+    monkeypatch.setattr(_cold_cache, "PACKAGE_DIR", tmp_path)
+    markers = [_cold_cache.warm_marker()]
+    for name in ("_gemm.py", "_pool_kernels.py"):
+        with open(tmp_path / name, "a", encoding="utf-8") as source:
+            source.write("\n# changed\n")
+        markers.append(_cold_cache.warm_marker())
+    assert len(set(markers)) == 3, "a change to a kernel or to the gemm they call left the cache marked warm"
