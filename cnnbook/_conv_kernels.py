@@ -126,7 +126,8 @@ def buffers(plan, chunks, dtype, names):
     or ``dy`` of one product ``(K, columns)``. Their contents are whatever they were (the kernels zero
     what they need).
 
-    They are views of one scratch array that the calling thread keeps from call to call, 64-byte aligned:
+    They are views of one scratch array that the calling thread keeps from call to call (up to
+    ``MAX_KEPT_SCRATCH`` bytes), 64-byte aligned:
     megabytes allocated afresh on every call came from freshly mapped memory, and the first touch of
     each page cost the kernels a page fault (over a thousand per call on a strided layer).
     """
@@ -147,14 +148,20 @@ def buffers(plan, chunks, dtype, names):
 
 
 ALIGNMENT = 64  # bytes: a cache line
+# A thread keeps its scratch up to this size; a larger call (a big image) gets a scratch of its own.
+MAX_KEPT_SCRATCH = 1 << 26
 _scratch = threading.local()
 
 
 def _scratch_bytes(size):
-    """The calling thread's scratch array, at least ``size`` bytes (grown, never shrunk)."""
+    """The calling thread's scratch array, at least ``size`` bytes: grown as needed up to
+    ``MAX_KEPT_SCRATCH`` and kept, or beyond that a fresh array that is not kept."""
     scratch = getattr(_scratch, "bytes", None)
-    if scratch is None or scratch.size < size:
-        scratch = _scratch.bytes = np.empty(size, np.uint8)
+    if scratch is not None and scratch.size >= size:
+        return scratch
+    if size > MAX_KEPT_SCRATCH:
+        return np.empty(size, np.uint8)
+    scratch = _scratch.bytes = np.empty(size, np.uint8)
     return scratch
 
 

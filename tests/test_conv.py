@@ -399,6 +399,21 @@ def test_kernels_read_nothing_left_in_their_scratch(index):
         assert max_relative_diff(value, reference) < 1e-4, name
 
 
+def test_a_thread_keeps_a_bounded_scratch(monkeypatch):
+    import threading
+
+    kernels = conv.kernels
+    monkeypatch.setattr(kernels, "MAX_KEPT_SCRATCH", 1 << 20)
+    monkeypatch.setattr(kernels, "_scratch", threading.local())  # this thread's scratch starts empty
+    kept = kernels._scratch_bytes(1 << 10)
+    assert kernels._scratch_bytes(1 << 9) is kept  # reused
+    large = kernels._scratch_bytes((1 << 20) + 1)
+    assert large is not kept and large.size > (1 << 20) and kernels._scratch_bytes(1 << 10) is kept
+    x, w = np.ones((2, 3, 200, 200)), np.ones((4, 3, 3, 3))  # two padded samples alone: 2 MB, not kept
+    np.testing.assert_allclose(cb.conv2d(x, w, None, 1, 1), cb.conv2d_reference(x, w, None, 1, 1))
+    assert kernels._scratch_bytes(1 << 10) is kept
+
+
 def test_threads_calling_at_once_each_get_their_own_scratch():
     from concurrent.futures import ThreadPoolExecutor
 
