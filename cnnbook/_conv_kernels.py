@@ -122,7 +122,7 @@ def make_plan(x_shape, w_shape, stride, padding, output, chunk_samples):
 
 def buffers(plan, chunks, dtype, names):
     """One buffer per name and chunk, each ``(chunks, size)``: ``xpad`` and ``dxpad`` a padded sample
-    ``(C*Hp*Wp)``, ``col`` and ``dcol`` the windows of one product ``(C*R*S, columns)``, ``out`` an output
+    ``(C*Hp*Wp)`` (empty without padding), ``col`` and ``dcol`` the windows of one product ``(C*R*S, columns)``, ``out`` an output
     or ``dy`` of one product ``(K, columns)``. Their contents are whatever they were (the kernels zero
     what they need).
 
@@ -132,7 +132,8 @@ def buffers(plan, chunks, dtype, names):
     each page cost the kernels a page fault (over a thousand per call on a strided layer).
     """
     C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
-    columns, padded = group * rows * Q, C * (H + 2 * ph) * (W + 2 * pw)
+    columns = group * rows * Q
+    padded = C * (H + 2 * ph) * (W + 2 * pw) if ph or pw else 0  # unpadded layers work on x and dx themselves
     sizes = {"xpad": padded, "dxpad": padded, "col": C * R * S * columns, "dcol": C * R * S * columns,
              "out": K * columns}
     itemsize = np.dtype(dtype).itemsize
