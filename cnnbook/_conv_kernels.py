@@ -67,6 +67,9 @@ CHUNKS = 8
 GROUP_COLUMNS = 256
 # A chunk is worth its buffers and its turn in the thread pool from about this many multiply-adds on.
 MIN_CHUNK_WORK = 1 << 20
+# Constant arguments of the helpers: numba compiles a helper once per combination of argument types, and
+# a literal int is a type of its own (``Literal[int](0)``), so a literal 0 would compile a second copy.
+ZERO, ONE = np.int64(0), np.int64(1)
 
 
 def forward_chunks(N, work):
@@ -122,7 +125,8 @@ def make_plan(x_shape, w_shape, stride, padding, output, chunk_samples):
 
 def buffers(plan, chunks, dtype, names):
     """One buffer per name and chunk, each ``(chunks, size)``: ``xpad`` and ``dxpad`` a padded sample
-    ``(C*Hp*Wp)`` (empty without padding), ``col`` and ``dcol`` the windows of one product ``(C*R*S, columns)``, ``out`` an output
+    ``(C*Hp*Wp)`` (empty without padding), ``col`` and ``dcol`` the windows of one product
+    ``(C*R*S, columns)``, ``out`` an output
     or ``dy`` of one product ``(K, columns)``. Their contents are whatever they were (the kernels zero
     what they need).
 
@@ -245,7 +249,7 @@ def product_windows(x, n0, size, i0, i1, xpad, col, plan):
     for i in range(size):
         if pixels:  # rows i0 to i1 of the sample, a matrix (C, width) inside x
             pixels_first = (n0 + i) * C * positions + i0 * Q
-            copy_blocks(x, pixels_first, 0, positions, col, i * width, 0, size * width, 1, C, width)
+            copy_blocks(x, pixels_first, ZERO, positions, col, i * width, ZERO, size * width, ONE, C, width)
             continue
         sample = (n0 + i) * C * H * W
         if ph == 0 and pw == 0:
@@ -253,7 +257,7 @@ def product_windows(x, n0, size, i0, i1, xpad, col, plan):
             continue
         if i0 == 0:  # the sample into the middle of xpad
             copy_blocks(x, sample, H * W, W, xpad, ph * Wp + pw, Hp * Wp, Wp, C, H, W)
-        im2col(xpad, 0, C, Hp, Wp, R, S, sh, sw, i0, i1, Q, col, i * width, size * width)
+        im2col(xpad, ZERO, C, Hp, Wp, R, S, sh, sw, i0, i1, Q, col, i * width, size * width)
     return col, 0, size * width
 
 
@@ -267,7 +271,8 @@ def scatter_input_grad(dcol, size, i0, i1, dx, n0, dxpad, plan):
     width, Hp, Wp = (i1 - i0) * Q, H + 2 * ph, W + 2 * pw
     for i in range(size):
         if pixels:
-            copy_blocks(dcol, i * width, 0, size * width, dx, (n0 + i) * C * H * W + i0 * Q, 0, H * W, 1, C, width)
+            pixels_first = (n0 + i) * C * H * W + i0 * Q
+            copy_blocks(dcol, i * width, ZERO, size * width, dx, pixels_first, ZERO, H * W, ONE, C, width)
             continue
         sample = (n0 + i) * C * H * W
         if ph == 0 and pw == 0:
@@ -276,8 +281,8 @@ def scatter_input_grad(dcol, size, i0, i1, dx, n0, dxpad, plan):
             col2im(dcol, i * width, size * width, dx, sample, C, H, W, R, S, sh, sw, i0, i1, Q)
             continue
         if i0 == 0:
-            fill_zero(dxpad, 0, dxpad.size)
-        col2im(dcol, i * width, size * width, dxpad, 0, C, Hp, Wp, R, S, sh, sw, i0, i1, Q)
+            fill_zero(dxpad, ZERO, dxpad.size)
+        col2im(dcol, i * width, size * width, dxpad, ZERO, C, Hp, Wp, R, S, sh, sw, i0, i1, Q)
         if i1 == P:  # the middle of dxpad into the sample's dx
             copy_blocks(dxpad, ph * Wp + pw, Hp * Wp, Wp, dx, sample, H * W, W, C, H, W)
 
@@ -291,7 +296,7 @@ def conv2d_samples(x, w, b, y, xpad, col, out, plan, first, stop):
     """
     C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
     positions, window_size = P * Q, C * R * S
-    fill_zero(xpad, 0, xpad.size)
+    fill_zero(xpad, ZERO, xpad.size)
     for n0 in range(first, stop, group):
         size = min(group, stop - n0)
         for i0 in range(0, P, rows):
@@ -305,7 +310,8 @@ def conv2d_samples(x, w, b, y, xpad, col, out, plan, first, stop):
             gemm(K, size * width, window_size, w, 0, window_size, False, windows, windows_first, ld, False,
                  0.0, out, 0, size * width)
             for i in range(size):
-                copy_blocks(out, i * width, 0, size * width, y, (n0 + i) * K * positions, 0, positions, 1, K, width)
+                sample = (n0 + i) * K * positions
+                copy_blocks(out, i * width, ZERO, size * width, y, sample, ZERO, positions, ONE, K, width)
     add_bias(y, b, K, positions, first, stop)
 
 
@@ -320,8 +326,8 @@ def conv2d_backward_samples(dy, x, w, dx, dw, need_dx, xpad, col, dy_group, dcol
     """
     C, H, W, K, R, S, sh, sw, ph, pw, P, Q, group, rows, pixels = plan
     positions, window_size = P * Q, C * R * S
-    fill_zero(dw, 0, dw.size)
-    fill_zero(xpad, 0, xpad.size)
+    fill_zero(dw, ZERO, dw.size)
+    fill_zero(xpad, ZERO, xpad.size)
     for n0 in range(first, stop, group):
         size = min(group, stop - n0)
         for i0 in range(0, P, rows):
@@ -333,7 +339,7 @@ def conv2d_backward_samples(dy, x, w, dx, dw, need_dx, xpad, col, dy_group, dcol
                 grad, grad_first, grad_ld = dy_group, 0, size * width
                 for i in range(size):
                     sample = (n0 + i) * K * positions
-                    copy_blocks(dy, sample, 0, positions, dy_group, i * width, 0, size * width, 1, K, width)
+                    copy_blocks(dy, sample, ZERO, positions, dy_group, i * width, ZERO, size * width, ONE, K, width)
             gemm(K, window_size, size * width, grad, grad_first, grad_ld, False, windows, windows_first, ld, True,
                  1.0, dw, 0, window_size)
             if not need_dx:
