@@ -19,7 +19,9 @@ a kernel runs, in every process.
 from __future__ import annotations
 
 import ctypes
+import functools
 
+import numpy as np
 from llvmlite import binding, ir
 from numba import types
 from numba.core import cgutils
@@ -28,7 +30,40 @@ from numba.extending import intrinsic
 SYMBOLS = {types.float32: "cnnbook_sgemm", types.float64: "cnnbook_dgemm"}
 NAMES = ("M", "N", "K", "a", "a_first", "lda", "trans_a", "b", "b_first", "ldb", "trans_b", "beta",
          "c", "c_first", "ldc")
+# The arguments of BLAS's column-major ``?gemm`` for the row-major product (see :func:`gemm`): the operands
+# swap, and so do M and N. Both :func:`gemm` and :func:`gemm_from_python` pass them in this order.
+BLAS_ORDER = ("trans_b", "trans_a", "N", "M", "K", "one", "b", "ldb", "a", "lda", "beta", "c", "ldc")
 _registered = False
+
+
+def gemm_from_python(M, N, K, a, a_first, lda, trans_a, b, b_first, ldb, trans_b, beta, c, c_first, ldc):
+    """:func:`gemm` called from Python: the same BLAS routine with the same arguments, through ``ctypes``,
+    so it computes the same bits (:mod:`cnnbook._uncompiled` runs the kernels this way while they compile).
+    """
+    if not (a.dtype == b.dtype == c.dtype and c.dtype.type in _CTYPES):
+        raise TypeError("gemm: a, b and c must share one dtype, float32 or float64; "
+                        f"got {a.dtype}, {b.dtype}, {c.dtype}")
+    scalar = _CTYPES[c.dtype.type]
+    argument = {name: ctypes.byref(ctypes.c_char(b"T" if flag else b"N"))
+                for name, flag in (("trans_a", trans_a), ("trans_b", trans_b))}
+    argument.update({name: ctypes.byref(ctypes.c_int32(value))
+                     for name, value in (("M", M), ("N", N), ("K", K), ("lda", lda), ("ldb", ldb), ("ldc", ldc))})
+    argument.update({"one": ctypes.byref(scalar(1)), "beta": ctypes.byref(scalar(beta))})
+    argument.update({name: ctypes.c_void_p(array.ctypes.data + int(first) * array.itemsize)
+                     for name, array, first in (("a", a, a_first), ("b", b, b_first), ("c", c, c_first))})
+    _python_routine(c.dtype.type)(*[argument[name] for name in BLAS_ORDER])
+
+
+_CTYPES = {np.float32: ctypes.c_float, np.float64: ctypes.c_double}
+
+
+@functools.cache
+def _python_routine(dtype):
+    """SciPy's ``sgemm`` or ``dgemm`` as a ``ctypes`` function (13 pointers; it releases the GIL)."""
+    from scipy.linalg import cython_blas
+
+    address = _capsule_address(cython_blas.__pyx_capi__["sgemm" if dtype == np.float32 else "dgemm"])
+    return ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(BLAS_ORDER))(address)
 
 
 def register_symbols() -> None:
@@ -91,11 +126,11 @@ def gemm(typingctx, M, N, K, a, a_first, lda, trans_a, b, b_first, ldb, trans_b,
             return builder.gep(data, [context.cast(builder, *value[first], types.intp)])
 
         value["one"] = (context.get_constant(dtype, 1), dtype)
-        blas_args = [flag("trans_b"), flag("trans_a"), pointer_to("N", types.int32), pointer_to("M", types.int32),
-                     pointer_to("K", types.int32), pointer_to("one", dtype),
-                     first_entry("b", "b_first"), pointer_to("ldb", types.int32),
-                     first_entry("a", "a_first"), pointer_to("lda", types.int32),
-                     pointer_to("beta", dtype), first_entry("c", "c_first"), pointer_to("ldc", types.int32)]
+        argument = {name: flag(name) for name in ("trans_a", "trans_b")}
+        argument.update({name: pointer_to(name, types.int32) for name in ("M", "N", "K", "lda", "ldb", "ldc")})
+        argument.update({name: pointer_to(name, dtype) for name in ("one", "beta")})
+        argument.update({name: first_entry(name, f"{name}_first") for name in ("a", "b", "c")})
+        blas_args = [argument[name] for name in BLAS_ORDER]
         routine = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [arg.type for arg in blas_args]), SYMBOLS[dtype])
         builder.call(routine, blas_args)

@@ -91,14 +91,33 @@ def max_pool_backward_at(dy, indices, dx):
 
 
 def avg_pool2d(x, kernel, stride, padding, output):
-    """``y`` ``(N, C, P, Q)``: each zero-padded window's sum divided by ``kh * kw``."""
+    """``y`` ``(N, C, P, Q)``: each zero-padded window's sum divided by ``kh * kw``.
+
+    As :func:`cnnbook._pool_kernels.avg_pool_forward` computes it, to the bit: each window's cells
+    added up in float64 in row-major order, from +0.0 (the padding's zeros change no such sum).
+    """
     windows = windows_of(x, kernel, stride, padding, output)
-    total = windows.sum(axis=(-2, -1), dtype=np.float64)  # the numba kernel adds up in float64 too
+    total = np.zeros(windows.shape[:4])
+    for r in range(kernel[0]):
+        for s in range(kernel[1]):
+            total += windows[..., r, s]
     return (total / (kernel[0] * kernel[1])).astype(x.dtype)
 
 
 def avg_pool2d_backward(dy, shape, kernel, stride, padding):
-    """``dx`` ``shape`` ``(N, C, H, W)``: ``dy`` ``(N, C, P, Q)`` / ``(kh * kw)`` spread over each window."""
-    share = dy / (kernel[0] * kernel[1])
-    dwindows = np.broadcast_to(share[..., None, None], (*dy.shape, *kernel))
-    return np.ascontiguousarray(add_windows_into(dwindows, shape, kernel, stride, padding))
+    """``dx`` ``shape`` ``(N, C, H, W)``: ``dy`` ``(N, C, P, Q)`` / ``(kh * kw)`` spread over each window.
+
+    As :func:`cnnbook._pool_kernels.avg_pool_backward` computes it, to the bit: each share in float64,
+    each cell adding its windows' shares in their row-major order (so the cells of a window in reverse)
+    and rounding to ``dy``'s dtype after each. For one cell of the window the windows' cells are distinct.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    N, C, H, W = shape
+    P, Q = dy.shape[2:]
+    share = dy.astype(np.float64) / (kh * kw)
+    dxpad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dy.dtype)
+    for r in reversed(range(kh)):
+        for s in reversed(range(kw)):
+            cells = dxpad[:, :, r: r + (P - 1) * sh + 1: sh, s: s + (Q - 1) * sw + 1: sw]
+            cells[...] = cells + share
+    return np.ascontiguousarray(dxpad[:, :, ph: ph + H, pw: pw + W])

@@ -60,14 +60,14 @@ def num_threads(threads: int | None) -> Iterator[None]:
         set_num_threads(previous)
 
 
-def run_chunks(compute_chunk: Callable[[int], object], chunks: int) -> None:
-    """Call ``compute_chunk(i)`` once for every ``i`` in ``range(chunks)``, on up to
-    :func:`get_num_threads` threads, the calling thread included; returns when all are done.
+def run_chunks(compute_chunk: Callable[[int], object], chunks: int, threads: int | None = None) -> None:
+    """Call ``compute_chunk(i)`` once for every ``i`` in ``range(chunks)``, on up to ``threads``
+    (default :func:`get_num_threads`) threads, the calling thread included; returns when all are done.
 
     ``compute_chunk`` must release the GIL while it computes (a ``nogil`` numba kernel) and
     write only what chunk ``i`` owns. The first exception raised by a chunk is re-raised here.
     """
-    helpers = min(_threads, chunks) - 1
+    helpers = min(threads or _threads, chunks) - 1
     if helpers <= 0:
         for chunk in range(chunks):
             compute_chunk(chunk)
@@ -83,14 +83,15 @@ def run_chunks(compute_chunk: Callable[[int], object], chunks: int) -> None:
         raise errors[0]
 
 
-def run_split(compute_range: Callable[[int, int, int], object], count: int, chunks: int) -> None:
+def run_split(compute_range: Callable[[int, int, int], object], count: int, chunks: int,
+              threads: int | None = None) -> None:
     """Cut ``range(count)`` into ``chunks`` consecutive ranges of nearly equal size and call
     ``compute_range(i, first, stop)`` for the ``i``-th, as :func:`run_chunks` does.
 
     The ranges follow from ``count`` and ``chunks`` alone, never from the threads.
     """
     edges = [i * count // chunks for i in range(chunks + 1)]
-    run_chunks(lambda i: compute_range(i, edges[i], edges[i + 1]), chunks)
+    run_chunks(lambda i: compute_range(i, edges[i], edges[i + 1]), chunks, threads)
 
 
 def _work_on(compute_chunk, counter, chunks, errors) -> None:

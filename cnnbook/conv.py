@@ -13,6 +13,7 @@ import numpy as np
 from . import _blas, _gemm, _numpy_kernels
 from . import _conv_kernels as kernels
 from ._parallel import run_split
+from ._uncompiled import kernel_for, threads_for
 from ._validation import as_float_array, as_input_and_filters, as_pair, common_float_dtype, require_shape
 
 # Calls below this many multiply-adds (the chapters' examples) take the NumPy path: 3-4x slower per
@@ -42,7 +43,9 @@ def conv2d(x, w, b=None, stride=1, padding=0) -> np.ndarray:
     plan = layer.plan(chunks)
     xpad, col, out = kernels.buffers(plan, chunks, layer.dtype, ("xpad", "col", "out"))
     flat = (x.reshape(-1), w.reshape(-1), bias, y.reshape(-1))
-    _run(lambda i, first, stop: kernels.conv2d_samples(*flat, xpad[i], col[i], out[i], plan, first, stop), N, chunks)
+    samples = kernel_for(kernels.conv2d_samples, layer.dtype)
+    _run(lambda i, first, stop: samples(*flat, xpad[i], col[i], out[i], plan, first, stop), N, chunks,
+         threads_for(samples))
     return y
 
 
@@ -70,20 +73,21 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, input_grad=True):
     dcol, dxpad = dx_buffers or [np.empty((chunks, 0), layer.dtype)] * 2
     partial_dw = np.empty((chunks, w.size), layer.dtype)  # one per chunk, added up in chunk order
     flat = (dy.reshape(-1), x.reshape(-1), w.reshape(-1), dx.reshape(-1))
-    _run(lambda i, first, stop: kernels.conv2d_backward_samples(
+    samples = kernel_for(kernels.conv2d_backward_samples, layer.dtype)
+    _run(lambda i, first, stop: samples(
         *flat, partial_dw[i], bool(input_grad), xpad[i], col[i], dy_group[i], dcol[i], dxpad[i], plan, first, stop),
-        N, chunks)
+        N, chunks, threads_for(samples))
     dw = partial_dw[0]
     for part in partial_dw[1:]:
         dw += part
     return (dx if input_grad else None), dw.reshape(w.shape), db
 
 
-def _run(compute_range, count, chunks):
+def _run(compute_range, count, chunks, threads):
     """:func:`cnnbook._parallel.run_split` for kernels that call BLAS's gemm (:mod:`cnnbook._gemm`)."""
     _gemm.register_symbols()
     with _blas.single_threaded():
-        run_split(compute_range, count, chunks)
+        run_split(compute_range, count, chunks, threads)
 
 
 class _Layer:

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _numpy_kernels, _pool_kernels
 from ._parallel import run_split
+from ._uncompiled import kernel_for, threads_for
 from ._validation import as_float_array, as_pair, common_float_dtype, require_ndim, require_shape
 from .sizes import conv_output_size
 
@@ -173,13 +174,15 @@ CHUNKS = 8
 
 
 def _on_planes(kernel, planes: np.ndarray, *arguments) -> None:
-    """Run ``kernel(planes, *arguments, first, stop)`` over chunks of the ``(N*C, H, W)`` ``planes``.
+    """Run ``kernel(planes, *arguments, first, stop)`` over chunks of the ``(N*C, H, W)`` ``planes``
+    (uncompiled while numba compiles it: :func:`cnnbook._uncompiled.kernel_for`).
 
     The chunks depend on the shape only; each plane is computed by one thread.
     """
+    kernel = kernel_for(kernel, planes.dtype)
     count = planes.shape[0]
     chunks = max(1, min(count, CHUNKS, planes.size // MIN_CHUNK_CELLS))
-    run_split(lambda _, first, stop: kernel(planes, *arguments, first, stop), count, chunks)
+    run_split(lambda _, first, stop: kernel(planes, *arguments, first, stop), count, chunks, threads_for(kernel))
 
 
 def max_pool_with_indices(x: np.ndarray, windows: PoolWindows) -> tuple[np.ndarray, np.ndarray]:

@@ -1,15 +1,14 @@
 """``cnnbook warm``: compile every numba kernel into the cache now, instead of at a first large call.
 
 numba compiles a kernel the first time it runs for a dtype and keeps the machine code in its
-cache (see :mod:`cnnbook._runtime`), so only a fresh install pays: a few seconds per kernel,
-at the first convolution too large for the NumPy path (:mod:`cnnbook._numpy_kernels`), such
-as the capstone's first training batch. ``make lab``, ``make test`` and Binder's ``postBuild``
-run this once after installing, one process per dtype, so the book starts warm.
+cache (see :mod:`cnnbook._runtime`), so only a fresh install pays: a few seconds per kernel.
+``make lab``, ``make test`` and Binder's ``postBuild`` run this once after installing, one
+process per dtype, so the book starts warm.
 
-Where nothing ran it (``pip install`` on Colab, a clone used without ``make``), the first
-``import cnnbook`` in a notebook finds no record of a warm cache and starts the same
-compilation in the background, in a detached low-priority process
-(:func:`cnnbook._cold_cache.warm_in_background_if_cold`), while the learner reads the first cells.
+Where nothing ran it (``pip install`` on Colab, a clone used without ``make``), no call waits
+for the compiler either: the first large call of a dtype starts that dtype's warm in a background
+process, and calls run the kernels uncompiled until it is done (:mod:`cnnbook._cold_cache`,
+:mod:`cnnbook._uncompiled`); in a notebook, ``import cnnbook`` starts the warm of both dtypes at once.
 ``CNNBOOK_BACKGROUND_WARM=0`` turns that off.
 """
 
@@ -24,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cold_cache import warm_marker
+from ._cold_cache import BACKGROUND_NICENESS, DTYPE_NAMES, mark_compiled, mark_warm, start_warm, warm_marker
 
-DTYPES = {"float32": np.float32, "float64": np.float64}
-# Priority of the background warm: it yields the cores to the learner's own process.
-BACKGROUND_NICENESS = 10
+DTYPES = {name: np.dtype(name).type for name in DTYPE_NAMES}
+# How often a warm waiting for another process's warm of a dtype looks whether it has ended.
+POLL_SECONDS = 0.2
 
 
 @contextmanager
@@ -49,6 +48,7 @@ def warm_kernels(dtype) -> None:
     """Run every numba kernel, down each of its code paths, once on small ``dtype`` arrays."""
     import cnnbook as cb
 
+    mark_compiled(dtype)
     layers = [  # (x shape, w shape, stride, padding): each path of _conv_kernels at least once
         ((2, 3, 6, 6), (4, 3, 3, 3), 2, 1),    # windows copied, two samples per product
         ((1, 3, 16, 16), (4, 3, 3, 3), 1, 1),  # windows copied, one sample per product
@@ -74,37 +74,53 @@ def warm_kernels(dtype) -> None:
 def run(dtype_names: list[str], quiet: bool = False) -> int:
     """Warm the kernels for each named dtype in its own process, side by side; report the time.
 
-    When every dtype is warmed, the cache is marked warm (:func:`warm_marker`).
+    A dtype another process is warming already is waited for, not warmed twice. When every dtype
+    is warmed, the cache is marked warm (:func:`cnnbook._cold_cache.mark_warm`).
     """
     start = time.perf_counter()
     output = subprocess.DEVNULL if quiet else None
-    workers = [subprocess.Popen([sys.executable, "-m", "cnnbook.warm", name], stdout=output, stderr=output)
-               for name in dtype_names]
-    failed = [name for name, worker in zip(dtype_names, workers) if worker.wait() != 0]
+    workers = [start_warm(name, background=False, output=output) for name in dtype_names]
+    for name, worker in zip(dtype_names, workers):
+        if worker is not None:
+            worker.wait()
+        while worker is None and warm_marker(name).with_suffix(".lock").exists():
+            time.sleep(POLL_SECONDS)
+    failed = [name for name in dtype_names if not warm_marker(name).exists()]
     if failed:
         print(f"cnnbook warm: compiling the {', '.join(failed)} kernels failed", file=sys.stderr)
         return 1
-    if set(dtype_names) == set(DTYPES):
-        marker = warm_marker()
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(f"compiled in {time.perf_counter() - start:.1f} s\n")
     if not quiet:
         print(f"cnnbook warm: kernels for {', '.join(dtype_names)} compiled and cached "
               f"in {time.perf_counter() - start:.1f} s")
     return 0
 
 
-def _background_warm(lock: Path) -> int:
-    """The body of the background warm: both dtypes at low priority, then release the lock.
+def _leave_the_foreground() -> None:
+    """Run at low priority, outside the caller's process group (a notebook kernel's restart, or a
+    Ctrl-C in a terminal, signals that group), but in its session: Linux weighs niceness only among
+    the processes of one session (autogroups), so in a session of its own a warm would take as much
+    of the cores as the learner's process."""
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    os.nice(BACKGROUND_NICENESS)
 
-    It leaves the notebook kernel's process group (a kernel restart kills that group) but not its
-    session: Linux weighs niceness only among the processes of one session (autogroups), so in a
-    session of its own the warm would take as much of the cores as the learner's kernel.
-    """
+
+def _warm_one(dtype_name: str, lock: Path, background: bool) -> int:
+    """The body of a dtype's warm: compile its kernels, mark it done, release its lock."""
     try:
-        if hasattr(os, "setpgrp"):
-            os.setpgrp()
-        os.nice(BACKGROUND_NICENESS)
+        if background:
+            _leave_the_foreground()
+        warm_kernels(DTYPES[dtype_name])
+        mark_warm(dtype_name)
+        return 0
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _background_warm(lock: Path) -> int:
+    """The body of a notebook's background warm: every dtype at low priority, then release the lock."""
+    try:
+        _leave_the_foreground()
         return run(list(DTYPES), quiet=True)
     finally:
         lock.unlink(missing_ok=True)
@@ -113,4 +129,4 @@ def _background_warm(lock: Path) -> int:
 if __name__ == "__main__":
     if sys.argv[1] == "--background":
         sys.exit(_background_warm(Path(sys.argv[2])))
-    warm_kernels(DTYPES[sys.argv[1]])
+    sys.exit(_warm_one(sys.argv[1], Path(sys.argv[2]), "--background" in sys.argv[3:]))

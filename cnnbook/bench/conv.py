@@ -18,7 +18,9 @@ Each workload is timed two ways, and the table gives median times of both:
 is faster. The machine's float32 matrix-product speed (sgemm) is printed as the ceiling for
 GFLOP/s. The last lines time the start: ``import cnnbook`` and the first forward and backward
 pass of a convolution and a max pooling (float64 and float32, stride 1 and 2) in a fresh
-interpreter, with an empty compile cache (a fresh clone, Colab, Binder) and with a warm one.
+interpreter, with an empty compile cache (a fresh clone, Colab, Binder) and with a warm one. On the
+empty cache the calls run the kernels uncompiled while a background process compiles them
+(:mod:`cnnbook._cold_cache`).
 """
 
 from __future__ import annotations
@@ -255,6 +257,8 @@ for dtype in (np.float64, np.float32):
         z = first(lambda: cb.max_pool2d(y, 2, 2))
         first(lambda: cb.max_pool2d_backward(np.ones_like(z), y, 2, 2))
 print(time.perf_counter() - start, slowest)
+from cnnbook._cold_cache import wait_for_warms
+wait_for_warms()  # the warms this started in the background, before the cache is deleted
 """
 # A chapter's example, and a batch of the capstone's digits (the first call of a training run).
 STARTUP_SHAPES = {"a chapter's example": ((2, 3, 8, 8), (4, 3, 3, 3)),
