@@ -15,7 +15,7 @@ padding) that nearly every CNN uses, the book's LeNet included: the four cells
 are compared without clipping and without branches on the data (which real
 feature maps make the processor mispredict), so LLVM vectorises the loop. It
 finds the same maximum, and the same first one, as :func:`_first_max`, several
-times faster. The forward pass records where each maximum is; the backward pass
+times faster. Average pooling has one too: the same sums in the same order, unclipped. The forward pass records where each maximum is; the backward pass
 only follows those positions (:func:`max_pool_backward`).
 
 The small helpers are ``inline="always"``: numba writes them into each kernel that calls them
@@ -133,13 +133,27 @@ def max_pool_backward(dy, where, dx, first, stop):
 
 @numba.njit(cache=True, nogil=True)
 def avg_pool_forward(x, kernel, stride, padding, y, first, stop):
-    """``y[p, i, j]`` = sum of the window's inputs / ``(kh * kw)``: zero padding counts in the mean."""
+    """``y[p, i, j]`` = sum of the window's inputs / ``(kh * kw)``: zero padding counts in the mean.
+
+    Each window's inputs are added up in float64, in row-major order, from +0.0.
+    """
     kh, kw = kernel
     sh, sw = stride
     ph, pw = padding
     height, width = x.shape[1], x.shape[2]
+    pairs = _side_by_side_2x2(kernel, stride, padding)
     for p in range(first, stop):
         for i in range(y.shape[1]):
+            if pairs:  # the same sums, without clipping: LLVM vectorises the loop over j
+                top, below = x[p, 2 * i], x[p, 2 * i + 1]
+                for j in range(y.shape[2]):
+                    total = 0.0
+                    total += top[2 * j]
+                    total += top[2 * j + 1]
+                    total += below[2 * j]
+                    total += below[2 * j + 1]
+                    y[p, i, j] = total / 4
+                continue
             row_first, row_stop = _clipped(i * sh - ph, kh, height)
             for j in range(y.shape[2]):
                 col_first, col_stop = _clipped(j * sw - pw, kw, width)
@@ -152,13 +166,27 @@ def avg_pool_forward(x, kernel, stride, padding, y, first, stop):
 
 @numba.njit(cache=True, nogil=True)
 def avg_pool_backward(dy, kernel, stride, padding, dx, first, stop):
-    """Spread ``dy[p, i, j] / (kh * kw)`` over the inputs of window ``(i, j)``; ``dx`` ``(NC, H, W)``."""
+    """Spread ``dy[p, i, j] / (kh * kw)`` (in float64) over the inputs of window ``(i, j)``; ``dx`` ``(NC, H, W)``.
+
+    Each input adds its windows' shares in their row-major order. 2x2 windows side by side share no
+    input, so each of their inputs is its window's share plus the 0 ``dx`` held.
+    """
     kh, kw = kernel
     sh, sw = stride
     ph, pw = padding
     height, width = dx.shape[1], dx.shape[2]
+    pairs = _side_by_side_2x2(kernel, stride, padding)
     for p in range(first, stop):
         for i in range(dy.shape[1]):
+            if pairs:
+                top, below, grad = dx[p, 2 * i], dx[p, 2 * i + 1], dy[p, i]
+                for j in range(dy.shape[2]):
+                    share = grad[j] / 4
+                    top[2 * j] += share
+                    top[2 * j + 1] += share
+                    below[2 * j] += share
+                    below[2 * j + 1] += share
+                continue
             row_first, row_stop = _clipped(i * sh - ph, kh, height)
             for j in range(dy.shape[2]):
                 col_first, col_stop = _clipped(j * sw - pw, kw, width)

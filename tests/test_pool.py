@@ -414,6 +414,25 @@ def test_side_by_side_2x2_path_matches_the_reference_with_ties_nan_and_inf(shape
     np.testing.assert_array_equal(cb.max_pool2d_backward(dy, x, 2), cb.max_pool2d_backward_reference(dy, x, 2))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 3, 5, 7), (1, 2, 2, 2)])
+def test_side_by_side_2x2_average_has_the_bits_of_the_general_order(shape, dtype):
+    """2x2 windows at stride 2 take their own path for average pooling too: each sum in float64, in
+    row-major order from +0.0, each share in float64, as the general loop (NumPy's functions follow it)."""
+    from cnnbook import _numpy_kernels
+
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal(shape) * 10.0 ** rng.integers(-4, 5, shape)).astype(dtype)
+    x[0, 0, :2, :2] = -0.0  # averages to +0.0: the sum starts at +0.0
+    geometry = ((2, 2), (2, 2), (0, 0))
+    y = cb.avg_pool2d(x, 2)
+    assert not np.signbit(y[0, 0, 0, 0])
+    assert y.tobytes() == _numpy_kernels.avg_pool2d(x, *geometry, y.shape[2:]).tobytes()
+    dy = (rng.standard_normal(y.shape) * 10.0 ** rng.integers(-4, 5, y.shape)).astype(dtype)
+    dx = cb.avg_pool2d_backward(dy, x, 2)
+    assert dx.tobytes() == _numpy_kernels.avg_pool2d_backward(dy, x.shape, *geometry).tobytes()
+
+
 @pytest.mark.parametrize("shape, kernel_size, stride, padding", EDGE_CASES + [((2, 3, 8, 8), 2, None, 0)])
 def test_max_pool_layer_backward_from_indices_matches_the_functional_backward(shape, kernel_size, stride, padding):
     """MaxPool2d keeps where the maxima were; its dx equals max_pool2d_backward's, ties and NaN included."""
