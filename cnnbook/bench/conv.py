@@ -6,7 +6,9 @@ the book's layers and a ResNet's (a stride-2 3x3 downsampling layer, 1x1 layers)
 * the from-scratch approach most courses teach: whole-batch im2col in NumPy;
 * PyTorch on the CPU (``conv2d`` with autograd's backward), when it is installed;
 
-and, when cnnbook has pooling, a 2x2 stride-2 pooling layer on the conv outputs.
+and a 2x2 stride-2 pooling layer on the conv outputs, forward and backward as a training step runs
+it: cnnbook's layers (:mod:`cnnbook.nn`), whose max pooling keeps where each maximum is for its
+backward pass, as PyTorch's autograd does (the functional ``cb.max_pool2d_backward`` searches again).
 Each workload is timed two ways, and the table gives median times of both:
 
 * ``interleaved``: the implementations take turns call by call in one process, as a notebook
@@ -39,6 +41,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import cnnbook as cb
 from cnnbook._runtime import QUIET_SPINNING
+from cnnbook.nn.layers import AvgPool2d, MaxPool2d
 
 
 class Workload(NamedTuple):
@@ -180,10 +183,10 @@ def cnnbook_conv_step(x, w, b, dy, stride, padding) -> Step:
 
 
 def cnnbook_pool_step(kind, x, dy) -> Step:
-    forward, backward = getattr(cb, f"{kind}_pool2d"), getattr(cb, f"{kind}_pool2d_backward")
+    layer = MaxPool2d(2) if kind == "max" else AvgPool2d(2)
 
     def step():
-        return forward(x, 2), backward(dy, x, 2)
+        return layer(x), layer.backward(dy)
 
     return step
 
