@@ -148,20 +148,27 @@ def start_warm(dtype_name: str, background: bool, output=subprocess.DEVNULL) -> 
     return _spawn_holding(lock, descriptor, command, output)
 
 
+def warm_running(dtype_name: str) -> bool:
+    """Whether a live process holds the lock of ``dtype_name``'s warm (:func:`start_warm`)."""
+    return _held(warm_marker(dtype_name).with_suffix(".lock"))
+
+
 def _take_lock(lock: Path) -> int | None:
     """Create ``lock`` atomically and return its descriptor, or None if a live warm holds it.
     A lock whose process has died, or that is older than ``STALE_LOCK_SECONDS``, is taken over."""
     lock.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = _create(lock)
+    if descriptor is None and not _held(lock):
+        lock.unlink(missing_ok=True)
+        descriptor = _create(lock)  # None if another process took it over first
+    return descriptor
+
+
+def _create(lock: Path) -> int | None:
+    """A descriptor of the new file ``lock``, or None if it exists."""
     try:
         return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
-        pass
-    if _held(lock):
-        return None
-    lock.unlink(missing_ok=True)
-    try:
-        return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:  # another process took it over first
         return None
 
 
@@ -176,11 +183,18 @@ def _held(lock: Path) -> bool:
         return False
     if not text:
         return age < NEW_LOCK_SECONDS
+    return not text.isdigit() or _alive(int(text))
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (on Windows, where signal 0 would end it, it is taken to)."""
+    if os.name == "nt":
+        return True
     try:
-        os.kill(int(text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, ValueError):
+    except PermissionError:  # another user's
         return True
     return True
 

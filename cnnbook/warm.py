@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cold_cache import BACKGROUND_NICENESS, DTYPE_NAMES, mark_compiled, mark_warm, start_warm, warm_marker
+from ._cold_cache import (BACKGROUND_NICENESS, DTYPE_NAMES, mark_compiled, mark_warm, start_warm, warm_marker,
+                          warm_running)
 
 DTYPES = {name: np.dtype(name).type for name in DTYPE_NAMES}
 # How often a warm waiting for another process's warm of a dtype looks whether it has ended.
@@ -80,12 +81,14 @@ def run(dtype_names: list[str], quiet: bool = False) -> int:
     start = time.perf_counter()
     output = subprocess.DEVNULL if quiet else None
     workers = [start_warm(name, background=False, output=output) for name in dtype_names]
+    failed = []
     for name, worker in zip(dtype_names, workers):
-        if worker is not None:
-            worker.wait()
-        while worker is None and warm_marker(name).with_suffix(".lock").exists():
+        if worker is not None and worker.wait() != 0:
+            failed.append(name)
+        while worker is None and warm_running(name):
             time.sleep(POLL_SECONDS)
-    failed = [name for name in dtype_names if not warm_marker(name).exists()]
+        if not warm_marker(name).exists() and name not in failed:
+            failed.append(name)
     if failed:
         print(f"cnnbook warm: compiling the {', '.join(failed)} kernels failed", file=sys.stderr)
         return 1
@@ -102,7 +105,8 @@ def _leave_the_foreground() -> None:
     of the cores as the learner's process."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()
-    os.nice(BACKGROUND_NICENESS)
+    if hasattr(os, "nice"):
+        os.nice(BACKGROUND_NICENESS)
 
 
 def _warm_one(dtype_name: str, lock: Path, background: bool) -> int:
