@@ -8,7 +8,7 @@ On a cache that holds no kernels (a fresh clone, Colab, Binder), no call waits f
 * The first large call of a dtype starts that dtype's warm in a background process (one per cache
   and dtype: a lock file holds its process id), and until the dtype is marked done,
   :func:`kernels_compiled` is False and the layers run the kernels uncompiled
-  (:mod:`cnnbook._uncompiled`), which compute the same bits a few times more slowly.
+  (:mod:`cnnbook._uncompiled`), which compute the same bits 4-15 times more slowly (the bench's layers).
   Then each kernel loads from the cache at its next call and runs compiled.
 * In a notebook (an IPython kernel), ``import cnnbook`` starts a warm of both dtypes at once
   (:func:`warm_in_background_if_cold`), while the learner reads the first cells.

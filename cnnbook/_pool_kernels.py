@@ -15,8 +15,9 @@ padding) that nearly every CNN uses, the book's LeNet included: the four cells
 are compared without clipping and without branches on the data (which real
 feature maps make the processor mispredict), so LLVM vectorises the loop. It
 finds the same maximum, and the same first one, as :func:`_first_max`, several
-times faster. Average pooling has one too: the same sums in the same order, unclipped. The forward pass records where each maximum is; the backward pass
-only follows those positions (:func:`max_pool_backward`).
+times faster. The forward pass records where each maximum is; the backward pass
+only follows those positions (:func:`max_pool_backward`). Average pooling has such a path
+too: the same sums in the same order, unclipped, which LLVM vectorises.
 
 The small helpers are ``inline="always"``: numba writes them into each kernel that calls them
 instead of compiling each on its own, which shortens the first call on an empty cache.
