@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 
-# The tests compile what they use; no background `cnnbook warm` from the notebooks they run
-# (CI warms the cache first; tests/test_small_calls_and_warm.py turns it on where it tests it;
-# CNNBOOK_BACKGROUND_WARM=1 in the environment measures a cold start as a learner sees it).
+# The tests compile what they use: no background `cnnbook warm`, and so no uncompiled kernels
+# meanwhile, from the tests or the notebooks they run (CI warms the cache first;
+# tests/test_small_calls_and_warm.py and tests/test_uncompiled.py turn it on where they test it, and
+# the kernel_path fixture runs the uncompiled kernels on purpose; CNNBOOK_BACKGROUND_WARM=1 in the
+# environment measures a cold start as a learner sees it).
 os.environ.setdefault("CNNBOOK_BACKGROUND_WARM", "0")
 
 _notebook_cells: dict[str, dict[str, int]] = {}
