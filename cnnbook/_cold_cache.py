@@ -80,6 +80,8 @@ _compiled: set[str] = set()  # the dtypes whose kernels this process runs compil
 _warms: dict[str, subprocess.Popen] = {}  # the background warms this process started, by dtype
 _markers: dict[str, Path] = {}
 _run_uncompiled = False
+if hasattr(os, "register_at_fork"):  # a forked child cannot wait for its parent's warms: it watches their locks
+    os.register_at_fork(after_in_child=_warms.clear)
 
 
 def kernels_compiled(dtype) -> bool:

@@ -212,3 +212,27 @@ def test_a_dtype_another_process_is_warming_starts_no_second_warm(tmp_path, monk
     assert _cold_cache._warms == {}, "a second warm of float32 was started"
     _cold_cache.warm_marker("float32").write_text("compiled\n")
     assert _cold_cache.kernels_compiled(np.float32), "the dtype's marker did not switch its calls to compiled"
+
+
+def test_a_forked_child_watches_its_parents_warm_instead_of_compiling(tmp_path, monkeypatch):
+    """Its parent's warm is not its child: it must not take the warm for ended (and compile here)."""
+    monkeypatch.setattr(_cold_cache.numba.config, "CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_cold_cache, "_compiled", set())
+    monkeypatch.setattr(_cold_cache, "_markers", {})
+    monkeypatch.setenv("CNNBOOK_BACKGROUND_WARM", "1")
+    lock = _cold_cache.warm_marker("float32").with_suffix(".lock")
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(str(sleeper.pid))
+        _cold_cache._warms["float32"] = sleeper  # as if this process had started the warm
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child reports whether it would run compiled, and exits at once
+            os.write(write, b"1" if _cold_cache.kernels_compiled(np.float32) else b"0")
+            os._exit(0)
+        os.waitpid(child, 0)
+        assert os.read(read, 1) == b"0", "the forked child took its parent's running warm for ended"
+    finally:
+        _cold_cache._warms.pop("float32", None)
+        sleeper.kill()
+        sleeper.wait()
