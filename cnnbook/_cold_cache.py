@@ -205,7 +205,7 @@ def _spawn_holding(lock: Path, descriptor: int, command: list[str], output) -> s
     """Start ``command`` and write its process id into the ``lock`` just taken (released on failure)."""
     try:
         worker = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
-                                  cwd=lock.parent, close_fds=True)
+                                  cwd=lock.parent, env=_warm_environment(), close_fds=True)
         os.write(descriptor, str(worker.pid).encode())
     except OSError:
         lock.unlink(missing_ok=True)
@@ -213,6 +213,17 @@ def _spawn_holding(lock: Path, descriptor: int, command: list[str], output) -> s
     finally:
         os.close(descriptor)
     return worker
+
+
+def _warm_environment() -> dict[str, str]:
+    """A warm's environment: this process's, with the folder cnnbook was imported from first on
+    ``PYTHONPATH`` and numba's cache as an absolute path, since the warm runs in the cache's folder
+    (a clone used without installing imports cnnbook from the working folder)."""
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH")]))
+    if numba.config.CACHE_DIR:
+        environment["NUMBA_CACHE_DIR"] = str(Path(numba.config.CACHE_DIR).resolve())
+    return environment
 
 
 def warm_in_background_if_cold() -> bool:

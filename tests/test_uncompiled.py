@@ -144,10 +144,10 @@ print(compiled_here, ",".join(warms) or "none", first == again, hits, misses)
 """
 
 
-def run_first_calls(cache_dir, switch):
+def run_first_calls(cache_dir, switch, cwd=None):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "CNNBOOK_BACKGROUND_WARM": switch}
     result = subprocess.run([sys.executable, "-c", FIRST_CALLS], capture_output=True, text=True, env=env,
-                            timeout=900)
+                            timeout=900, cwd=cwd)
     assert result.returncode == 0, result.stderr
     compiled_here, warms, same, hits, misses = result.stdout.split()
     return int(compiled_here), warms, same == "True", int(hits), int(misses)
@@ -163,6 +163,14 @@ def test_on_an_empty_cache_large_calls_wait_for_no_compiler_and_switch_once_it_i
     ends = ("-float32.done", "-float64.done", ".done")
     assert len(marked) == 3 and all(map(str.endswith, marked, ends)), f"each dtype, then the cache marked: {marked}"
     assert not list(tmp_path.glob("*.lock")), "a warm kept its lock"
+
+
+def test_a_cache_given_as_a_relative_path_is_warmed_where_the_caller_looks(tmp_path):
+    """The warm runs in the cache's folder, so it must be told the cache's absolute path."""
+    compiled_here, warms, same, hits, misses = run_first_calls("cache", "1", cwd=tmp_path)
+    assert compiled_here == 0 and warms == "float32,float64" and same
+    assert hits == 8 and misses == 0, "the warms filled another cache than the caller's"
+    assert len(list((tmp_path / "cache").glob("cnnbook-warm-*.done"))) == 3
 
 
 def test_with_background_warms_off_the_first_call_compiles_in_the_callers_process(tmp_path):
