@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,7 +119,7 @@ def test_the_small_calls_average_pooling_gives_the_compiled_bits():
 # --- on an empty cache, in a fresh process -------------------------------------------
 
 FIRST_CALLS = """
-import numpy as np, cnnbook as cb
+import os, numpy as np, cnnbook as cb
 from cnnbook import _cold_cache, _conv_kernels, _pool_kernels
 kernels = [_conv_kernels.conv2d_samples, _conv_kernels.conv2d_backward_samples,
            _pool_kernels.max_pool_forward, _pool_kernels.max_pool_backward]
@@ -140,7 +141,7 @@ _cold_cache.wait_for_warms()
 again = calls()
 hits = sum(sum(kernel.stats.cache_hits.values()) for kernel in kernels)
 misses = sum(sum(kernel.stats.cache_misses.values()) for kernel in kernels)
-print(compiled_here, ",".join(warms) or "none", first == again, hits, misses)
+print(compiled_here, ",".join(warms) or "none", first == again, hits, misses, os.path.realpath(cb.__file__))
 """
 
 
@@ -149,12 +150,12 @@ def run_first_calls(cache_dir, switch, cwd=None):
     result = subprocess.run([sys.executable, "-c", FIRST_CALLS], capture_output=True, text=True, env=env,
                             timeout=900, cwd=cwd)
     assert result.returncode == 0, result.stderr
-    compiled_here, warms, same, hits, misses = result.stdout.split()
-    return int(compiled_here), warms, same == "True", int(hits), int(misses)
+    compiled_here, warms, same, hits, misses, package = result.stdout.split()
+    return int(compiled_here), warms, same == "True", int(hits), int(misses), Path(package).parent
 
 
 def test_on_an_empty_cache_large_calls_wait_for_no_compiler_and_switch_once_it_is_warm(tmp_path):
-    compiled_here, warms, same, hits, misses = run_first_calls(tmp_path, "1")
+    compiled_here, warms, same, hits, misses, _ = run_first_calls(tmp_path, "1")
     assert compiled_here == 0, "a first call compiled a kernel in the caller's process"
     assert warms == "float32,float64", "each dtype's first large call starts its warm"
     assert same, "the compiled kernels gave other bits than the uncompiled ones"
@@ -167,14 +168,27 @@ def test_on_an_empty_cache_large_calls_wait_for_no_compiler_and_switch_once_it_i
 
 def test_a_cache_given_as_a_relative_path_is_warmed_where_the_caller_looks(tmp_path):
     """The warm runs in the cache's folder, so it must be told the cache's absolute path."""
-    compiled_here, warms, same, hits, misses = run_first_calls("cache", "1", cwd=tmp_path)
+    compiled_here, warms, same, hits, misses, _ = run_first_calls("cache", "1", cwd=tmp_path)
     assert compiled_here == 0 and warms == "float32,float64" and same
     assert hits == 8 and misses == 0, "the warms filled another cache than the caller's"
     assert len(list((tmp_path / "cache").glob("cnnbook-warm-*.done"))) == 3
 
 
+def test_a_clone_used_without_installing_is_the_package_its_warms_compile(tmp_path):
+    """A script in a clone imports cnnbook from its working folder; the warm, which runs elsewhere,
+    must compile that package's kernels, not an installed one's."""
+    import shutil
+
+    clone = tmp_path / "clone"
+    shutil.copytree(Path(cb.__file__).parent, clone / "cnnbook", ignore=shutil.ignore_patterns("__pycache__"))
+    compiled_here, warms, same, hits, misses, package = run_first_calls(tmp_path / "cache", "1", cwd=clone)
+    assert package == (clone / "cnnbook").resolve(), "the script did not import the clone's package"
+    assert compiled_here == 0 and warms == "float32,float64" and same
+    assert hits == 8 and misses == 0, "the warms compiled another copy of cnnbook than the caller's"
+
+
 def test_with_background_warms_off_the_first_call_compiles_in_the_callers_process(tmp_path):
-    compiled_here, warms, same, _, _ = run_first_calls(tmp_path, "0")
+    compiled_here, warms, same, _, _, _ = run_first_calls(tmp_path, "0")
     assert compiled_here == 8 and warms == "none" and same
     assert not list(tmp_path.glob("cnnbook-warm-*")), "something was started or marked"
 
