@@ -95,10 +95,8 @@ def kernels_compiled(dtype) -> bool:
         return True
     if _run_uncompiled:
         return False
-    if name not in _markers:
-        _markers[name] = warm_marker(name)
     warm = _warms.get(name)
-    if not background_warms_allowed() or _markers[name].exists() or (warm is not None and warm.poll() is not None):
+    if not background_warms_allowed() or _marker(name).exists() or (warm is not None and warm.poll() is not None):
         _compiled.add(name)  # warmed, or the warm ended without marking: compiling here shows its error
         return True
     if warm is None:
@@ -142,7 +140,7 @@ def start_warm(dtype_name: str, background: bool, output=subprocess.DEVNULL) -> 
     """Start ``python -m cnnbook.warm dtype_name LOCK``, unless a live process holds that dtype's lock
     (then return None): the lock file, created atomically, holds the warm's process id until it ends.
     A ``background`` warm runs at low priority, outside the caller's process group."""
-    lock = warm_marker(dtype_name).with_suffix(".lock")
+    lock = _marker(dtype_name).with_suffix(".lock")
     descriptor = _take_lock(lock)
     if descriptor is None:
         return None
@@ -152,7 +150,15 @@ def start_warm(dtype_name: str, background: bool, output=subprocess.DEVNULL) -> 
 
 def warm_running(dtype_name: str) -> bool:
     """Whether a live process holds the lock of ``dtype_name``'s warm (:func:`start_warm`)."""
-    return _held(warm_marker(dtype_name).with_suffix(".lock"))
+    return _held(_marker(dtype_name).with_suffix(".lock"))
+
+
+def _marker(dtype_name: str) -> Path:
+    """:func:`warm_marker` of ``dtype_name``, found once per process: it reads and hashes the kernels'
+    sources, and a cold process asks for it at every large call until its warm is done."""
+    if dtype_name not in _markers:
+        _markers[dtype_name] = warm_marker(dtype_name)
+    return _markers[dtype_name]
 
 
 def _take_lock(lock: Path) -> int | None:
